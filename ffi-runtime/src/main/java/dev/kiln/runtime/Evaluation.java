@@ -1,0 +1,12 @@
+package dev.kiln.runtime;
+
+/**
+ * The result of evaluating a model on a dataset.
+ *
+ * @param meanLoss the loss averaged over every sample
+ * @param accuracy the fraction of samples whose predicted class is the label, or NaN for a
+ *     regression model
+ * @param samples the number of samples evaluated
+ */
+public record Evaluation(double meanLoss, double accuracy, long samples) {
+}

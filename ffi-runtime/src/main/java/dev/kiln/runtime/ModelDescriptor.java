@@ -1,0 +1,79 @@
+package dev.kiln.runtime;
+
+import dev.kiln.nn.LossKind;
+import dev.kiln.nn.OptimizerKind;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the runtime needs to know of a compiled model; the generated class passes it to
+ * {@link CompiledModel}.
+ *
+ * @param modelName the model class's qualified name
+ * @param libraryName the native library's name, also the prefix of its C symbols
+ * @param signature text that the library's {@code _signature()} must return
+ * @param params parameters in the order of the parameter block and of checkpoints
+ * @param inputShape per-sample shape of the input, without the batch axis
+ * @param outputShape per-sample shape of the output, without the batch axis
+ * @param loss the loss compiled into the training entries
+ * @param optimizers the optimizers compiled into the library
+ */
+public record ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
+                              int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers) {
+
+    public ModelDescriptor {
+        params = List.copyOf(params);
+        optimizers = List.copyOf(optimizers);
+        inputShape = inputShape.clone();
+        outputShape = outputShape.clone();
+    }
+
+    /** A parameter tensor, initialized uniform in [-1/sqrt(fanIn), 1/sqrt(fanIn)]. */
+    public record Param(String name, int[] shape, int fanIn) {
+        public Param {
+            shape = shape.clone();
+        }
+
+        public long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        public String shapeText() {
+            return Arrays.toString(shape);
+        }
+    }
+
+    public long inputWidth() {
+        return product(inputShape);
+    }
+
+    public long outputWidth() {
+        return product(outputShape);
+    }
+
+    /** Returns the number of parameter elements. */
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params) {
+            n += p.elements();
+        }
+        return n;
+    }
+
+    /** Returns the number of state elements of an optimizer: one tensor per parameter for SGD, two for Adam. */
+    public long stateCount(OptimizerKind kind) {
+        return parameterCount() * (kind == OptimizerKind.ADAM ? 2 : 1);
+    }
+
+    private static long product(int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,234 @@
+package dev.kiln.ir;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the functions of a model library from its forward graph:
+ * <ul>
+ *   <li>{@code predict(params, inputs..., output)};
+ *   <li>{@code evaluate(params, inputs..., labels, output, loss)}: outputs and the mean loss;
+ *   <li>{@code forward_backward(params, inputs..., labels, loss, grads)};
+ *   <li>{@code update_<opt>(params, state, grads)}: one optimizer step from given gradients;
+ *   <li>{@code train_<opt>(params, state, inputs..., labels, loss)}: forward, loss, backward and
+ *       update in one call.
+ * </ul>
+ * Parameters and gradients are blocks laid out in the order of {@link ModelSpec#params()}; the
+ * state of an optimizer is one block holding each state tensor for every parameter in turn.
+ */
+public final class Entries {
+    private Entries() {
+    }
+
+    public static final String PARAMS = "params";
+    public static final String GRADS = "grads";
+    public static final String STATE = "state";
+    public static final String OUTPUT = "output";
+    public static final String LOSS = "loss";
+
+    /** Returns every entry of the model, passes not yet applied. */
+    public static List<Entry> build(ModelSpec model) {
+        List<Entry> entries = new ArrayList<>();
+        entries.add(predict(model));
+        entries.add(evaluate(model));
+        entries.add(forwardBackward(model));
+        for (Optimizer optimizer : model.optimizers()) {
+            entries.add(update(model, optimizer));
+            entries.add(train(model, optimizer));
+        }
+        return entries;
+    }
+
+    /** Returns the offset of each parameter in the parameter block. */
+    public static Map<String, Long> paramOffsets(ModelSpec model) {
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        long offset = 0;
+        for (ModelSpec.ParamSpec p : model.params()) {
+            offsets.put(p.name(), offset);
+            offset += p.shape().staticElements();
+        }
+        return offsets;
+    }
+
+    /** Returns the offset of each state tensor in an optimizer's state block. */
+    public static Map<String, Long> stateOffsets(ModelSpec model, Optimizer optimizer) {
+        Map<String, Long> offsets = new LinkedHashMap<>();
+        long offset = 0;
+        for (String stateName : optimizer.stateNames()) {
+            for (ModelSpec.ParamSpec p : model.params()) {
+                offsets.put(Optimizer.stateLabel(stateName, p.name()), offset);
+                offset += p.shape().staticElements();
+            }
+        }
+        return offsets;
+    }
+
+    private static Entry predict(ModelSpec model) {
+        Layout layout = new Layout(model);
+        GraphCopier copier = layout.copyForward("predict");
+        layout.params(false);
+        layout.inputs();
+        layout.output(OUTPUT, copier.mapped(model.output()));
+        return layout.finish("predict");
+    }
+
+    private static Entry evaluate(ModelSpec model) {
+        Layout layout = new Layout(model);
+        GraphCopier copier = layout.copyForward("evaluate");
+        layout.params(false);
+        layout.inputs();
+        Node output = copier.mapped(model.output());
+        Node loss = model.loss().build(copier.builder(), output, layout.labels(output));
+        layout.output(OUTPUT, output);
+        layout.output(LOSS, loss);
+        return layout.finish("evaluate");
+    }
+
+    private static Entry forwardBackward(ModelSpec model) {
+        Layout layout = new Layout(model);
+        GraphCopier copier = layout.copyForward("forward_backward");
+        GraphBuilder b = copier.builder();
+        layout.params(false);
+        layout.inputs();
+        Node output = copier.mapped(model.output());
+        Node loss = model.loss().build(b, output, layout.labels(output));
+        layout.output(LOSS, loss);
+        List<Node> grads = Autodiff.grad(b, loss, layout.paramNodes());
+        layout.gradOutputs(grads);
+        return layout.finish("forward_backward");
+    }
+
+    private static Entry update(ModelSpec model, Optimizer optimizer) {
+        Layout layout = new Layout(model);
+        GraphBuilder b = layout.builder("update_" + optimizer.id());
+        for (ModelSpec.ParamSpec p : model.params()) {
+            b.param(p.name(), p.shape());
+        }
+        layout.params(true);
+        layout.state(optimizer);
+        List<Node> grads = layout.gradInputs();
+        optimizer.update(b, layout.paramNodes(), grads);
+        layout.bindState(optimizer);
+        return layout.finish("update_" + optimizer.id());
+    }
+
+    private static Entry train(ModelSpec model, Optimizer optimizer) {
+        Layout layout = new Layout(model);
+        GraphCopier copier = layout.copyForward("train_" + optimizer.id());
+        GraphBuilder b = copier.builder();
+        layout.params(true);
+        layout.state(optimizer);
+        layout.inputs();
+        Node output = copier.mapped(model.output());
+        Node loss = model.loss().build(b, output, layout.labels(output));
+        layout.output(LOSS, loss);
+        List<Node> grads = Autodiff.grad(b, loss, layout.paramNodes());
+        optimizer.update(b, layout.paramNodes(), grads);
+        layout.bindState(optimizer);
+        return layout.finish("train_" + optimizer.id());
+    }
+
+    /** Collects the arguments and bindings of one entry while its graph is built. */
+    private static final class Layout {
+        private final ModelSpec model;
+        private final List<Entry.Arg> args = new ArrayList<>();
+        private final Map<String, Entry.Binding> bindings = new LinkedHashMap<>();
+        private GraphBuilder builder;
+        private int stateArg = -1;
+
+        Layout(ModelSpec model) {
+            this.model = model;
+        }
+
+        GraphBuilder builder(String name) {
+            builder = new GraphBuilder(name);
+            return builder;
+        }
+
+        GraphCopier copyForward(String name) {
+            GraphCopier copier = new GraphCopier(name);
+            for (Node node : model.forward().nodes()) {
+                copier.copy(node);
+            }
+            builder = copier.builder();
+            return copier;
+        }
+
+        void params(boolean written) {
+            int arg = addArg(PARAMS, DType.F32, written);
+            Entries.paramOffsets(model).forEach((label, offset) ->
+                    bindings.put("param:" + label, new Entry.Binding(arg, offset)));
+        }
+
+        List<Node> paramNodes() {
+            List<Node> nodes = new ArrayList<>();
+            for (ModelSpec.ParamSpec p : model.params()) {
+                nodes.add(builder.param(p.name(), p.shape()));
+            }
+            return nodes;
+        }
+
+        void state(Optimizer optimizer) {
+            stateArg = addArg(STATE, DType.F32, true);
+        }
+
+        void bindState(Optimizer optimizer) {
+            Entries.stateOffsets(model, optimizer).forEach((label, offset) ->
+                    bindings.put("state:" + label, new Entry.Binding(stateArg, offset)));
+        }
+
+        void inputs() {
+            for (Node input : model.inputs()) {
+                String label = Graph.labelOf(input);
+                int arg = addArg(label, input.dtype(), false);
+                bindings.put("input:" + label, new Entry.Binding(arg, 0));
+            }
+        }
+
+        Node labels(Node output) {
+            Loss loss = model.loss();
+            int arg = addArg(loss.labelName(), loss.labelType(), false);
+            bindings.put("input:" + loss.labelName(), new Entry.Binding(arg, 0));
+            return builder.input(loss.labelName(), loss.labelShape(output.shape()), loss.labelType());
+        }
+
+        void output(String label, Node value) {
+            int arg = addArg(label, DType.F32, true);
+            bindings.put("output:" + label, new Entry.Binding(arg, 0));
+            builder.output(label, value);
+        }
+
+        void gradOutputs(List<Node> grads) {
+            int arg = addArg(GRADS, DType.F32, true);
+            Map<String, Long> offsets = Entries.paramOffsets(model);
+            for (int i = 0; i < grads.size(); i++) {
+                String label = "grad." + model.params().get(i).name();
+                bindings.put("output:" + label, new Entry.Binding(arg, offsets.get(model.params().get(i).name())));
+                builder.output(label, grads.get(i));
+            }
+        }
+
+        List<Node> gradInputs() {
+            int arg = addArg(GRADS, DType.F32, false);
+            Map<String, Long> offsets = Entries.paramOffsets(model);
+            List<Node> grads = new ArrayList<>();
+            for (ModelSpec.ParamSpec p : model.params()) {
+                String label = "grad." + p.name();
+                bindings.put("input:" + label, new Entry.Binding(arg, offsets.get(p.name())));
+                grads.add(builder.input(label, p.shape(), DType.F32));
+            }
+            return grads;
+        }
+
+        private int addArg(String name, DType dtype, boolean written) {
+            args.add(new Entry.Arg(name, dtype, written));
+            return args.size() - 1;
+        }
+
+        Entry finish(String name) {
+            return new Entry(name, builder.build(), args, bindings);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.kiln.ir;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a graph node by node, checking each op's shape rule as the node is created. The model
+ * frontend, autodiff and the loss and optimizer constructions all build through this class.
+ */
+public final class GraphBuilder {
+    private final String name;
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<Op, Node> leaves = new HashMap<>();
+    private final Map<String, Node> outputs = new LinkedHashMap<>();
+    private final Map<Node, Node> stores = new LinkedHashMap<>();
+    private String origin;
+
+    public GraphBuilder(String name) {
+        this.name = name;
+    }
+
+    /** Sets the source position recorded on nodes created from now on, or {@code null}. */
+    public void origin(String origin) {
+        this.origin = origin;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    // ---- leaves ----------------------------------------------------------------------------
+
+    public Node input(String label, Shape shape, DType dtype) {
+        return leaf(new Leaf.Input(label), shape, dtype);
+    }
+
+    public Node param(String label, Shape shape) {
+        return leaf(new Leaf.Param(label), shape, DType.F32);
+    }
+
+    public Node state(String label, Shape shape) {
+        return leaf(new Leaf.State(label), shape, DType.F32);
+    }
+
+    public Node hyper(String label) {
+        return leaf(new Leaf.Hyper(label), Shape.SCALAR, DType.F32);
+    }
+
+    public Node constant(double value) {
+        return leaf(new Leaf.Constant(value), Shape.SCALAR, DType.F32);
+    }
+
+    public Node batchSize() {
+        return leaf(new Leaf.BatchSize(), Shape.SCALAR, DType.F32);
+    }
+
+    private Node leaf(Leaf op, Shape shape, DType dtype) {
+        Node existing = leaves.get(op);
+        if (existing != null) {
+            if (!existing.shape().equals(shape) || existing.dtype() != dtype) {
+                throw new IrException(op.text() + " is declared twice, as " + existing.dtype().text()
+                        + existing.shape() + " and as " + dtype.text() + shape);
+            }
+            return existing;
+        }
+        Node node = new Node(nodes.size(), op, List.of(), shape, dtype, origin);
+        nodes.add(node);
+        leaves.put(op, node);
+        return node;
+    }
+
+    // ---- ops -------------------------------------------------------------------------------
+
+    /** Appends a node for {@code op} applied to {@code inputs}, checking the shape rule. */
+    public Node apply(Op op, Node... inputs) {
+        List<Node> in = List.of(inputs);
+        for (Node input : in) {
+            if (input.id() >= nodes.size() || nodes.get(input.id()) != input) {
+                throw new IrException("operand " + input + " of " + op.text() + " belongs to another graph");
+            }
+        }
+        Shape shape = op.shape(in);
+        Node node = new Node(nodes.size(), op, in, shape, op.dtype(in), origin);
+        nodes.add(node);
+        return node;
+    }
+
+    public Node neg(Node x) {
+        return apply(Elementwise.NEG, x);
+    }
+
+    public Node exp(Node x) {
+        return apply(Elementwise.EXP, x);
+    }
+
+    public Node log(Node x) {
+        return apply(Elementwise.LOG, x);
+    }
+
+    public Node tanh(Node x) {
+        return apply(Elementwise.TANH, x);
+    }
+
+    public Node sigmoid(Node x) {
+        return apply(Elementwise.SIGMOID, x);
+    }
+
+    public Node relu(Node x) {
+        return apply(Elementwise.RELU, x);
+    }
+
+    public Node step(Node x) {
+        return apply(Elementwise.STEP, x);
+    }
+
+    public Node sqrt(Node x) {
+        return apply(Elementwise.SQRT, x);
+    }
+
+    public Node add(Node a, Node b) {
+        return apply(Elementwise.ADD, a, b);
+    }
+
+    public Node sub(Node a, Node b) {
+        return apply(Elementwise.SUB, a, b);
+    }
+
+    public Node mul(Node a, Node b) {
+        return apply(Elementwise.MUL, a, b);
+    }
+
+    public Node div(Node a, Node b) {
+        return apply(Elementwise.DIV, a, b);
+    }
+
+    public Node pow(Node a, Node b) {
+        return apply(Elementwise.POW, a, b);
+    }
+
+    public Node eq(Node a, Node b) {
+        return apply(Elementwise.EQ, a, b);
+    }
+
+    public Node where(Node condition, Node a, Node b) {
+        return apply(Elementwise.WHERE, condition, a, b);
+    }
+
+    public Node matmul(Node a, Node b, boolean transposeA, boolean transposeB) {
+        return apply(new Matmul(transposeA, transposeB), a, b);
+    }
+
+    /** PyTorch's linear layer, x W^T + b, with W stored [out, in]. */
+    public Node linear(Node x, Node weight, Node bias) {
+        return add(matmul(x, weight, false, true), bias);
+    }
+
+    /** Sums {@code x} down to {@code shape}; returns {@code x} itself when the shapes agree. */
+    public Node sumTo(Node x, Shape shape) {
+        return x.shape().equals(shape) ? x : apply(new Reduce.SumTo(shape), x);
+    }
+
+    /** Sums every element of {@code x} into a scalar. */
+    public Node sum(Node x) {
+        return sumTo(x, Shape.SCALAR);
+    }
+
+    /** Broadcasts {@code x} to {@code shape}; returns {@code x} itself when the shapes agree. */
+    public Node broadcastTo(Node x, Shape shape) {
+        return x.shape().equals(shape) ? x : apply(new Reduce.BroadcastTo(shape), x);
+    }
+
+    public Node rowSum(Node x) {
+        return apply(RowOp.ROW_SUM, x);
+    }
+
+    public Node softmax(Node x) {
+        return apply(RowOp.SOFTMAX, x);
+    }
+
+    public Node logSoftmax(Node x) {
+        return apply(RowOp.LOG_SOFTMAX, x);
+    }
+
+    public Node pick(Node x, Node index) {
+        return apply(new IndexOp.Pick(), x, index);
+    }
+
+    public Node oneHot(Node g, Node index, int classes) {
+        return apply(new IndexOp.OneHot(classes), g, index);
+    }
+
+    // ---- results ---------------------------------------------------------------------------
+
+    /** Declares a named result of the graph. */
+    public void output(String label, Node value) {
+        if (outputs.putIfAbsent(label, value) != null) {
+            throw new IrException("output '" + label + "' is declared twice");
+        }
+    }
+
+    /** Declares that, at the end of the computation, {@code value} overwrites a parameter or state. */
+    public void store(Node target, Node value) {
+        if (!(target.op() instanceof Leaf.Param || target.op() instanceof Leaf.State)) {
+            throw new IrException("only parameters and optimizer state can be stored to, not " + target);
+        }
+        if (!target.shape().equals(value.shape())) {
+            throw new IrException("store of " + value + " into " + target + ": shapes differ");
+        }
+        if (stores.putIfAbsent(target, value) != null) {
+            throw new IrException(target.op().text() + " is stored to twice");
+        }
+    }
+
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    /** Returns the graph built so far. */
+    public Graph build() {
+        return new Graph(name, nodes, outputs, stores);
+    }
+
+    public String name() {
+        return name;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.kiln.ir;
+
+import java.util.List;
+
+/**
+ * The per-call hyperparameters of compiled code, in the order of the C struct {@code kiln_call}.
+ * Every entry is a double; flags are 0 or 1 and the step counter counts from 1.
+ */
+public final class Hyperparameters {
+    private Hyperparameters() {
+    }
+
+    public static final String LR = "lr";
+    public static final String MOMENTUM = "momentum";
+    public static final String DAMPENING = "dampening";
+    public static final String NESTEROV = "nesterov";
+    public static final String BETA1 = "beta1";
+    public static final String BETA2 = "beta2";
+    public static final String EPS = "eps";
+    public static final String WEIGHT_DECAY = "weight_decay";
+    public static final String STEP = "step";
+    public static final String TRAINING = "training";
+    public static final String SEED = "seed";
+
+    /** Field order of {@code kiln_call}. */
+    public static final List<String> NAMES = List.of(
+            LR, MOMENTUM, DAMPENING, NESTEROV, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP, TRAINING, SEED);
+
+    /** Returns the index of a hyperparameter in {@code kiln_call}. */
+    public static int index(String name) {
+        int index = NAMES.indexOf(name);
+        if (index < 0) {
+            throw new IrException("unknown hyperparameter '" + name + "'; known: " + NAMES);
+        }
+        return index;
+    }
+}

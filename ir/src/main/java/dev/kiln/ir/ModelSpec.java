@@ -1,0 +1,59 @@
+package dev.kiln.ir;
+
+import java.util.List;
+
+/**
+ * A model as the frontend hands it to the compiler: the forward graph, its parameters in
+ * checkpoint order, its loss and the optimizers to compile.
+ *
+ * @param name the model's simple name, e.g. {@code WineNet}
+ * @param forward graph with inputs, parameters and one output named {@code output}
+ * @param params parameters in the order of the parameter block and of checkpoints
+ * @param loss the loss the training entries minimize
+ * @param optimizers the optimizers compiled into the library
+ */
+public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers) {
+
+    public ModelSpec {
+        params = List.copyOf(params);
+        optimizers = List.copyOf(optimizers);
+        forward.output("output");
+        for (ParamSpec p : params) {
+            Node leaf = forward.leaf(Leaf.Param.class, p.name());
+            if (leaf != null && !leaf.shape().equals(p.shape())) {
+                throw new IrException("parameter '" + p.name() + "' is " + leaf.shape() + " in the graph but "
+                        + p.shape() + " in the parameter list");
+            }
+        }
+    }
+
+    /** Returns the inputs of the forward graph, in graph order. */
+    public List<Node> inputs() {
+        return forward.leaves(Leaf.Input.class);
+    }
+
+    public Node output() {
+        return forward.output("output");
+    }
+
+    /** Returns the total number of parameter elements. */
+    public long parameterCount() {
+        long n = 0;
+        for (ParamSpec p : params) {
+            n += p.shape().staticElements();
+        }
+        return n;
+    }
+
+    /**
+     * A trainable tensor. It is initialized like PyTorch's {@code Linear}: uniform in
+     * [-1/sqrt(fanIn), 1/sqrt(fanIn)].
+     */
+    public record ParamSpec(String name, Shape shape, int fanIn) {
+        public ParamSpec {
+            if (shape.isBatched()) {
+                throw new IrException("parameter '" + name + "' cannot have a batch axis");
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.kiln.ir;
+
+import java.util.List;
+
+/**
+ * Sums and broadcasts between a shape and one it broadcasts to. They are each other's VJP, which
+ * is how a gradient is summed back over the axes along which an operand was broadcast.
+ */
+public final class Reduce {
+    private Reduce() {
+    }
+
+    /** Sums an operand over the axes along which {@code target} broadcasts to the operand's shape. */
+    public record SumTo(Shape target) implements Op {
+        public String name() {
+            return "sum_to";
+        }
+
+        public String attributes() {
+            return target.toString();
+        }
+
+        public Kernel kernel() {
+            return Kernel.REDUCE;
+        }
+
+        public Shape shape(List<Node> inputs) {
+            Shape from = inputs.get(0).shape();
+            if (!Shape.broadcast(from, target).equals(from)) {
+                throw new ShapeException("cannot sum " + from + " to " + target
+                        + ": " + target + " does not broadcast to " + from);
+            }
+            return target;
+        }
+
+        public double[] evaluate(Node node, List<double[]> inputs, EvalContext context) {
+            int[] fromDims = node.input(0).shape().concrete(context.batch());
+            int[] map = Broadcasting.gatherMap(fromDims, target.concrete(context.batch()));
+            double[] out = new double[(int) target.elements(context.batch())];
+            double[] in = inputs.get(0);
+            for (int i = 0; i < map.length; i++) {
+                out[map[i]] += in[i];
+            }
+            return out;
+        }
+
+        public List<Node> vjp(GraphBuilder b, Node node, Node g) {
+            return List.of(b.broadcastTo(g, node.input(0).shape()));
+        }
+    }
+
+    /** Repeats an operand along the axes on which it broadcasts to {@code target}. */
+    public record BroadcastTo(Shape target) implements Op {
+        public String name() {
+            return "broadcast_to";
+        }
+
+        public String attributes() {
+            return target.toString();
+        }
+
+        public Kernel kernel() {
+            return Kernel.ELEMENTWISE;
+        }
+
+        public Shape shape(List<Node> inputs) {
+            Shape from = inputs.get(0).shape();
+            if (!Shape.broadcast(from, target).equals(target)) {
+                throw new ShapeException("cannot broadcast " + from + " to " + target);
+            }
+            return target;
+        }
+
+        public double[] evaluate(Node node, List<double[]> inputs, EvalContext context) {
+            int[] map = Broadcasting.gatherMap(target.concrete(context.batch()),
+                    node.input(0).shape().concrete(context.batch()));
+            double[] in = inputs.get(0);
+            double[] out = new double[map.length];
+            for (int i = 0; i < map.length; i++) {
+                out[i] = in[map[i]];
+            }
+            return out;
+        }
+
+        public List<Node> vjp(GraphBuilder b, Node node, Node g) {
+            return List.of(b.sumTo(g, node.input(0).shape()));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.kiln.nn;
+
+import java.util.Arrays;
+
+/**
+ * A tensor of the model language. At build time Kiln reads {@code forward} symbolically and never
+ * runs this class; at run time, in eager mode, it holds real values in double precision, so a
+ * model's {@code forward} can be stepped through in a debugger.
+ */
+public final class Tensor {
+    private final int[] shape;
+    private final double[] data;
+
+    private Tensor(int[] shape, double[] data) {
+        long expected = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative extent in shape " + Arrays.toString(shape));
+            }
+            expected *= d;
+        }
+        if (expected != data.length) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + expected
+                    + " values, got " + data.length);
+        }
+        this.shape = shape;
+        this.data = data;
+    }
+
+    /** Returns a tensor over a copy of row-major {@code values}. */
+    public static Tensor of(double[] values, int... shape) {
+        return new Tensor(shape.clone(), values.clone());
+    }
+
+    /** Returns a tensor over a copy of row-major float {@code values}. */
+    public static Tensor of(float[] values, int... shape) {
+        double[] data = new double[values.length];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = values[i];
+        }
+        return new Tensor(shape.clone(), data);
+    }
+
+    static Tensor wrap(double[] values, int... shape) {
+        return new Tensor(shape, values);
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Returns a copy of the values, row-major. */
+    public double[] values() {
+        return data.clone();
+    }
+
+    double[] data() {
+        return data;
+    }
+
+    /** Returns {@code this + other} with NumPy broadcasting. */
+    public Tensor add(Tensor other) {
+        return Functional.add(this, other);
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape) + Arrays.toString(data);
+    }
+}
