@@ -54,14 +54,9 @@ public abstract class CompiledModel implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Loads the model's library and initializes the parameters from {@code seed}, like PyTorch's
+     * Binds the model's library and initializes the parameters from {@code seed}, like PyTorch's
      * default {@code Linear} initialization: uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)].
      */
-    protected CompiledModel(ModelDescriptor descriptor, long seed) {
-        this(descriptor, NativeModelLibrary.load(descriptor, null), seed);
-    }
-
-    /** Uses an already loaded library; for generated classes that pass their own class loader. */
     protected CompiledModel(ModelDescriptor descriptor, NativeModelLibrary library, long seed) {
         this.descriptor = descriptor;
         long offset = 0;

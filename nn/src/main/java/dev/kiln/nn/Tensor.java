@@ -62,6 +62,17 @@ public final class Tensor {
         return data;
     }
 
+    /**
+     * Returns the value of a one-element tensor. Eager mode only: a compiled model cannot branch
+     * on tensor values, so the build rejects conditions that use it.
+     */
+    public double item() {
+        if (data.length != 1) {
+            throw new IllegalStateException("item() needs a tensor of one element, got shape " + Arrays.toString(shape));
+        }
+        return data[0];
+    }
+
     /** Returns {@code this + other} with NumPy broadcasting. */
     public Tensor add(Tensor other) {
         return Functional.add(this, other);

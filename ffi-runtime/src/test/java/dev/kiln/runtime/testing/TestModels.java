@@ -1,0 +1,149 @@
+package dev.kiln.runtime.testing;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.GraphBuilder;
+import dev.kiln.ir.Loss;
+import dev.kiln.ir.ModelSpec;
+import dev.kiln.ir.ModelSpec.ParamSpec;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Optimizer;
+import dev.kiln.ir.Shape;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Differently shaped test models, built as graph IR the way the frontend would build them from
+ * a model class. Every model has one input {@code x} and compiles both optimizers unless stated.
+ */
+public final class TestModels {
+    private TestModels() {
+    }
+
+    /** Activation applied after a single linear layer in {@link #singleLayer}. */
+    public enum Activation {
+        IDENTITY, TANH, SIGMOID
+    }
+
+    /**
+     * The reference MLP: tanh(fc1 13->20), then one fc2 20->20 applied nine times with tanh (tied
+     * weights), then fc3 20->3; cross-entropy.
+     */
+    public static ModelSpec referenceMlp() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(13);
+        Node h = layers.b.tanh(layers.linear("fc1", x, 13, 20, true));
+        for (int i = 0; i < 9; i++) {
+            h = layers.b.tanh(layers.linear("fc2", h, 20, 20, true));
+        }
+        return layers.finish("ReferenceMlp", layers.linear("fc3", h, 20, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * A residual block: h1 = tanh(fc1 x), h2 = h1 + tanh(fc2 h1), out = fc3 h2 with 4 inputs and
+     * 3 classes. The tensor h1 is read twice (fan-out), and fc3.weight is [3, 4].
+     */
+    public static ModelSpec residual() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(4);
+        Node h1 = layers.b.tanh(layers.linear("fc1", x, 4, 4, true));
+        Node h2 = layers.b.add(h1, layers.b.tanh(layers.linear("fc2", h1, 4, 4, true)));
+        return layers.finish("Residual", layers.linear("fc3", h2, 4, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /** relu(fc1 5->8), sigmoid(fc2 8->6), fc3 6->2; mean squared error on 2 outputs. */
+    public static ModelSpec reluSigmoidRegression() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(5);
+        Node h = layers.b.relu(layers.linear("fc1", x, 5, 8, true));
+        h = layers.b.sigmoid(layers.linear("fc2", h, 8, 6, true));
+        return layers.finish("ReluSigmoidRegression", layers.linear("fc3", h, 6, 2, true), Loss.MSE);
+    }
+
+    /** tanh(fc1 6->5) where fc1 has no bias, then fc2 5->3 with a bias; cross-entropy. */
+    public static ModelSpec biasFree() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(6);
+        Node h = layers.b.tanh(layers.linear("fc1", x, 6, 5, false));
+        return layers.finish("BiasFree", layers.linear("fc2", h, 5, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * A loop that runs zero times: fc1 13->3 is the whole forward pass, while fc2 3->3 is a
+     * declared layer that the loop would have applied. Its parameters are in the model but not in
+     * the forward graph, so their gradients are zero.
+     */
+    public static ModelSpec zeroTripLoop() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(13);
+        Node out = layers.linear("fc1", x, 13, 3, true);
+        layers.declare("fc2", 3, 3, true);
+        return layers.finish("ZeroTripLoop", out, Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * One linear layer {@code width -> width} followed by an activation, for special values: with
+     * the weight set to the identity and the bias to zero, the output is activation(x).
+     *
+     * @param optimizers the optimizers to compile into the library
+     */
+    public static ModelSpec singleLayer(String name, int width, Activation activation, Loss loss,
+                                        List<Optimizer> optimizers) {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(width);
+        Node y = layers.linear("fc", x, width, width, true);
+        y = switch (activation) {
+            case IDENTITY -> y;
+            case TANH -> layers.b.tanh(y);
+            case SIGMOID -> layers.b.sigmoid(y);
+        };
+        return new ModelSpec(name, finishGraph(layers, y), layers.params, loss, optimizers);
+    }
+
+    /** Returns the five models that every native-versus-reference check runs on. */
+    public static List<ModelSpec> all() {
+        return List.of(referenceMlp(), residual(), reluSigmoidRegression(), biasFree(), zeroTripLoop());
+    }
+
+    private static dev.kiln.ir.Graph finishGraph(Layers layers, Node output) {
+        layers.b.output("output", output);
+        return layers.b.build();
+    }
+
+    /** Builds linear layers with PyTorch's state-dict names and records their parameters. */
+    private static final class Layers {
+        final GraphBuilder b;
+        final List<ParamSpec> params = new ArrayList<>();
+
+        Layers(String graphName) {
+            b = new GraphBuilder(graphName);
+        }
+
+        Node input(int width) {
+            return b.input("x", Shape.batched(width), DType.F32);
+        }
+
+        /** Applies layer {@code name}, declaring its parameters on first use so reuse ties them. */
+        Node linear(String name, Node x, int in, int out, boolean bias) {
+            declare(name, in, out, bias);
+            Node weight = b.param(name + ".weight", Shape.of(out, in));
+            Node product = b.matmul(x, weight, false, true);
+            return bias ? b.add(product, b.param(name + ".bias", Shape.of(out))) : product;
+        }
+
+        void declare(String name, int in, int out, boolean bias) {
+            String weight = name + ".weight";
+            if (params.stream().anyMatch(p -> p.name().equals(weight))) {
+                return;
+            }
+            params.add(new ParamSpec(weight, Shape.of(out, in), in));
+            if (bias) {
+                params.add(new ParamSpec(name + ".bias", Shape.of(out), in));
+            }
+        }
+
+        ModelSpec finish(String modelName, Node output, Loss loss) {
+            return new ModelSpec(modelName, finishGraph(this, output), params, loss,
+                    List.of(Optimizer.ADAM, Optimizer.SGD));
+        }
+    }
+}

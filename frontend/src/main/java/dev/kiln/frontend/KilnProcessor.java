@@ -1,0 +1,257 @@
+package dev.kiln.frontend;
+
+import com.github.javaparser.JavaParser;
+import com.github.javaparser.ParseResult;
+import com.github.javaparser.ParserConfiguration;
+import com.github.javaparser.ast.CompilationUnit;
+import com.github.javaparser.ast.ImportDeclaration;
+import com.github.javaparser.ast.body.ClassOrInterfaceDeclaration;
+import com.sun.source.tree.CompilationUnitTree;
+import com.sun.source.tree.LineMap;
+import com.sun.source.tree.Tree;
+import com.sun.source.util.SourcePositions;
+import com.sun.source.util.TreePath;
+import com.sun.source.util.TreePathScanner;
+import com.sun.source.util.Trees;
+import dev.kiln.codegen.c.ModelCompiler;
+import dev.kiln.ir.ModelSpec;
+import java.io.IOException;
+import java.io.Writer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.annotation.processing.AbstractProcessor;
+import javax.annotation.processing.RoundEnvironment;
+import javax.annotation.processing.SupportedOptions;
+import javax.lang.model.SourceVersion;
+import javax.lang.model.element.Element;
+import javax.lang.model.element.ElementKind;
+import javax.lang.model.element.PackageElement;
+import javax.lang.model.element.TypeElement;
+import javax.tools.Diagnostic.Kind;
+import javax.tools.FileObject;
+import javax.tools.StandardLocation;
+
+/**
+ * The Kiln annotation processor. For every class annotated {@code @Model} it reads the class's
+ * source with JavaParser, translates it to IR, compiles the IR to C and writes, through the Filer:
+ * the C source to {@code META-INF/kiln/src/<library>.c} (which the Kiln Maven plugin compiles into
+ * a shared library) and the class {@code Compiled<Name>} next to the model.
+ *
+ * <p>Options: {@code -Akiln.verifyIr=true} checks the IR after every pass; {@code -Akiln.dumpIr=true}
+ * writes the IR of every stage to {@code META-INF/kiln/ir/<library>.txt}.
+ */
+@SupportedOptions({KilnProcessor.VERIFY_OPTION, KilnProcessor.DUMP_OPTION})
+public final class KilnProcessor extends AbstractProcessor {
+    static final String VERIFY_OPTION = "kiln.verifyIr";
+    static final String DUMP_OPTION = "kiln.dumpIr";
+    static final String MODEL_ANNOTATION = "dev.kiln.nn.Model";
+
+    private final Map<String, CompilationUnit> parsed = new HashMap<>();
+
+    @Override
+    public Set<String> getSupportedAnnotationTypes() {
+        return Set.of(MODEL_ANNOTATION);
+    }
+
+    @Override
+    public SourceVersion getSupportedSourceVersion() {
+        return SourceVersion.latestSupported();
+    }
+
+    @Override
+    public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
+        TypeElement annotation = processingEnv.getElementUtils().getTypeElement(MODEL_ANNOTATION);
+        if (annotation == null) {
+            return false;
+        }
+        for (Element element : round.getElementsAnnotatedWith(annotation)) {
+            if (element.getKind() != ElementKind.CLASS) {
+                processingEnv.getMessager().printMessage(Kind.ERROR, "[" + DiagnosticIds.MODEL_STRUCTURE
+                        + "] @Model applies to classes only", element);
+                continue;
+            }
+            try {
+                processModel((TypeElement) element);
+            } catch (RuntimeException e) {
+                processingEnv.getMessager().printMessage(Kind.ERROR, "[KILN000] internal error while compiling model "
+                        + ((TypeElement) element).getQualifiedName() + ": " + e + ". This is a bug in Kiln;"
+                        + " please report it with the model class", element);
+            }
+        }
+        return true;
+    }
+
+    private void processModel(TypeElement element) {
+        Trees trees = Trees.instance(processingEnv);
+        TreePath path = trees.getPath(element);
+        if (path == null) {
+            error(element, DiagnosticIds.SOURCE, "the source of " + element.getQualifiedName()
+                    + " is not available; Kiln compiles model classes from source");
+            return;
+        }
+        CompilationUnitTree javacUnit = path.getCompilationUnit();
+        Optional<ClassOrInterfaceDeclaration> declaration = parse(javacUnit)
+                .flatMap(cu -> findClass(cu, element.getQualifiedName().toString()));
+        if (declaration.isEmpty()) {
+            error(element, DiagnosticIds.SOURCE, "Kiln could not parse the source of " + element.getQualifiedName());
+            return;
+        }
+        ModelTranslator.Result result = new ModelTranslator(this::resolve).translate(declaration.get());
+        for (Diagnostic diagnostic : result.diagnostics()) {
+            report(trees, javacUnit, element, diagnostic);
+        }
+        if (result.model().isEmpty()) {
+            return;
+        }
+        emit(element, result.model().get());
+    }
+
+    private void emit(TypeElement element, ModelSpec model) {
+        String qualifiedName = element.getQualifiedName().toString();
+        String libraryName = qualifiedName.replace('.', '_').replace('$', '_');
+        boolean verify = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(VERIFY_OPTION, "false"));
+        boolean dump = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(DUMP_OPTION, "false"));
+        ModelCompiler.Result compiled = ModelCompiler.compile(model, libraryName, verify, dump);
+        String packageName = packageOf(element);
+        String className = "Compiled" + element.getSimpleName();
+        String javaSource = JavaClassWriter.write(packageName, className, qualifiedName, libraryName,
+                compiled.signature(), model);
+        try {
+            writeResource(element, "META-INF/kiln/src/" + libraryName + ".c", compiled.cSource());
+            if (dump) {
+                StringBuilder text = new StringBuilder();
+                text.append("// forward graph of ").append(qualifiedName).append('\n').append(model.forward()).append('\n');
+                compiled.dumps().forEach((stage, ir) -> text.append("// after ").append(stage).append('\n').append(ir).append('\n'));
+                writeResource(element, "META-INF/kiln/ir/" + libraryName + ".txt", text.toString());
+            }
+            String generatedName = packageName.isEmpty() ? className : packageName + "." + className;
+            try (Writer writer = processingEnv.getFiler().createSourceFile(generatedName, element).openWriter()) {
+                writer.write(javaSource);
+            }
+        } catch (IOException e) {
+            error(element, "KILN000", "cannot write the generated files of " + qualifiedName + ": " + e.getMessage());
+        }
+    }
+
+    private void writeResource(Element element, String name, String text) throws IOException {
+        FileObject file = processingEnv.getFiler().createResource(StandardLocation.CLASS_OUTPUT, "", name, element);
+        try (Writer writer = file.openWriter()) {
+            writer.write(text);
+        }
+    }
+
+    private String packageOf(TypeElement element) {
+        PackageElement pkg = processingEnv.getElementUtils().getPackageOf(element);
+        return pkg.isUnnamed() ? "" : pkg.getQualifiedName().toString();
+    }
+
+    // ---- sources ---------------------------------------------------------------------------
+
+    private Optional<CompilationUnit> parse(CompilationUnitTree unit) {
+        String key = unit.getSourceFile().toUri().toString();
+        CompilationUnit cached = parsed.get(key);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        try {
+            String source = unit.getSourceFile().getCharContent(true).toString();
+            ParseResult<CompilationUnit> result = new JavaParser(new ParserConfiguration()
+                    .setLanguageLevel(ParserConfiguration.LanguageLevel.JAVA_25)).parse(source);
+            if (result.getResult().isEmpty() || !result.isSuccessful()) {
+                return Optional.empty();
+            }
+            parsed.put(key, result.getResult().get());
+            return result.getResult();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<ClassOrInterfaceDeclaration> findClass(CompilationUnit cu, String qualifiedName) {
+        return cu.findAll(ClassOrInterfaceDeclaration.class).stream()
+                .filter(c -> c.getFullyQualifiedName().map(n -> n.equals(qualifiedName)).orElse(false))
+                .findFirst();
+    }
+
+    /** Finds a class by simple name: in the same file, then through imports, then in the same package. */
+    private Optional<ClassOrInterfaceDeclaration> resolve(String simpleName, ClassOrInterfaceDeclaration context) {
+        Optional<CompilationUnit> unit = context.findCompilationUnit();
+        if (unit.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<ClassOrInterfaceDeclaration> local = unit.get().findAll(ClassOrInterfaceDeclaration.class).stream()
+                .filter(c -> c.getNameAsString().equals(simpleName)).findFirst();
+        if (local.isPresent()) {
+            return local;
+        }
+        String pkg = unit.get().getPackageDeclaration().map(p -> p.getNameAsString() + ".").orElse("");
+        List<String> candidates = new java.util.ArrayList<>();
+        for (ImportDeclaration imported : unit.get().getImports()) {
+            if (!imported.isStatic() && !imported.isAsterisk() && imported.getName().getIdentifier().equals(simpleName)) {
+                candidates.add(imported.getNameAsString());
+            }
+        }
+        candidates.add(pkg + simpleName);
+        Trees trees = Trees.instance(processingEnv);
+        for (String candidate : candidates) {
+            TypeElement type = processingEnv.getElementUtils().getTypeElement(candidate);
+            if (type == null || trees.getPath(type) == null) {
+                continue;
+            }
+            Optional<ClassOrInterfaceDeclaration> found = parse(trees.getPath(type).getCompilationUnit())
+                    .flatMap(cu -> findClass(cu, candidate));
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    // ---- diagnostics -----------------------------------------------------------------------
+
+    private void error(Element element, String id, String message) {
+        processingEnv.getMessager().printMessage(Kind.ERROR, "[" + id + "] " + message, element);
+    }
+
+    /** Reports a diagnostic on the javac tree that starts at its line and column. */
+    private void report(Trees trees, CompilationUnitTree unit, Element element, Diagnostic diagnostic) {
+        Tree tree = diagnostic.line() > 0 ? findTree(trees, unit, diagnostic.line(), diagnostic.column()) : null;
+        if (tree == null) {
+            processingEnv.getMessager().printMessage(Kind.ERROR, diagnostic.text()
+                    + (diagnostic.line() > 0 ? " (line " + diagnostic.line() + ")" : ""), element);
+            return;
+        }
+        trees.printMessage(Kind.ERROR, diagnostic.text(), tree, unit);
+    }
+
+    private static Tree findTree(Trees trees, CompilationUnitTree unit, int line, int column) {
+        SourcePositions positions = trees.getSourcePositions();
+        LineMap lines = unit.getLineMap();
+        Tree[] exact = new Tree[1];
+        Tree[] onLine = new Tree[1];
+        new TreePathScanner<Void, Void>() {
+            @Override
+            public Void scan(Tree tree, Void unused) {
+                if (tree == null || exact[0] != null) {
+                    return null;
+                }
+                long start = positions.getStartPosition(unit, tree);
+                if (start >= 0 && lines.getLineNumber(start) == line) {
+                    long rawColumn = start - lines.getStartPosition(line) + 1;
+                    if (rawColumn == column) {
+                        exact[0] = tree;
+                        return null;
+                    }
+                    if (onLine[0] == null) {
+                        onLine[0] = tree;
+                    }
+                }
+                return super.scan(tree, unused);
+            }
+        }.scan(unit, null);
+        return exact[0] != null ? exact[0] : onLine[0];
+    }
+}
