@@ -51,12 +51,12 @@ class NativeVersusReferenceTest {
         NativeBuild build = BUILDS.get(model);
         Reference reference = new Reference(build.spec());
         SplittableRandom random = new SplittableRandom(batch * 31L + model.hashCode());
-        try (TestModel native_ = build.newModel(batch)) {
+        try (TestModel compiled = build.newModel(batch)) {
             float[] x = TestData.samples(random, build.descriptor(), batch);
 
-            float[] output = native_.predict(x, batch);
+            float[] output = compiled.predict(x, batch);
 
-            double[] expected = reference.predict(Reference.parameters(native_), x, batch);
+            double[] expected = reference.predict(Reference.parameters(compiled), x, batch);
             Tolerance.assertClose(model + " output", expected, output);
         }
     }
@@ -67,17 +67,17 @@ class NativeVersusReferenceTest {
         NativeBuild build = BUILDS.get(model);
         Reference reference = new Reference(build.spec());
         SplittableRandom random = new SplittableRandom(batch * 17L + model.hashCode());
-        try (TestModel native_ = build.newModel(batch + 100)) {
+        try (TestModel compiled = build.newModel(batch + 100)) {
             float[] x = TestData.samples(random, build.descriptor(), batch);
             double[] labels = TestData.labelsOrTargets(random, build.spec().loss(), build.descriptor(), batch);
 
-            float loss = forwardBackward(native_, x, labels, batch);
+            float loss = forwardBackward(compiled, x, labels, batch);
 
             Reference.LossAndGradients expected =
-                    reference.forwardBackward(Reference.parameters(native_), x, labels, batch);
+                    reference.forwardBackward(Reference.parameters(compiled), x, labels, batch);
             Tolerance.assertClose(model + " loss", expected.loss(), loss);
-            for (String name : native_.parameterNames()) {
-                Tolerance.assertClose(model + " grad." + name, expected.gradients().get(name), native_.gradient(name));
+            for (String name : compiled.parameterNames()) {
+                Tolerance.assertClose(model + " grad." + name, expected.gradients().get(name), compiled.gradient(name));
             }
         }
     }
@@ -88,16 +88,16 @@ class NativeVersusReferenceTest {
         NativeBuild build = BUILDS.get(model);
         Reference reference = new Reference(build.spec());
         SplittableRandom random = new SplittableRandom(batch * 13L + model.hashCode());
-        try (TestModel native_ = build.newModel(7)) {
+        try (TestModel compiled = build.newModel(7)) {
             float[] x = TestData.samples(random, build.descriptor(), batch);
             double[] labels = TestData.labelsOrTargets(random, build.spec().loss(), build.descriptor(), batch);
 
             // Batches of 5 make the last batch partial for batch sizes 7 and 64.
             Evaluation evaluation = build.spec().loss() == Loss.CROSS_ENTROPY
-                    ? native_.evaluate(x, TestData.classIndices(labels), batch, 5)
-                    : native_.evaluate(x, TestData.toFloats(labels), batch, 5);
+                    ? compiled.evaluate(x, TestData.classIndices(labels), batch, 5)
+                    : compiled.evaluate(x, TestData.toFloats(labels), batch, 5);
 
-            double expected = reference.forwardBackward(Reference.parameters(native_), x, labels, batch).loss();
+            double expected = reference.forwardBackward(Reference.parameters(compiled), x, labels, batch).loss();
             Tolerance.assertClose(model + " evaluation loss", expected, evaluation.meanLoss());
             assertEquals(batch, evaluation.samples());
         }
@@ -107,29 +107,29 @@ class NativeVersusReferenceTest {
     @MethodSource("models")
     void predictAtBatchZeroIsEmpty(String model) {
         NativeBuild build = BUILDS.get(model);
-        try (TestModel native_ = build.newModel(1)) {
-            assertArrayEquals(new float[0], native_.predict(new float[0], 0));
+        try (TestModel compiled = build.newModel(1)) {
+            assertArrayEquals(new float[0], compiled.predict(new float[0], 0));
 
             float[] x = TestData.samples(new SplittableRandom(5), build.descriptor(), 3);
-            float[] afterEmpty = native_.predict(x, 3);
-            double[] expected = new Reference(build.spec()).predict(Reference.parameters(native_), x, 3);
+            float[] afterEmpty = compiled.predict(x, 3);
+            double[] expected = new Reference(build.spec()).predict(Reference.parameters(compiled), x, 3);
             Tolerance.assertClose(model + " output after an empty batch", expected, afterEmpty);
         }
     }
 
     @Test
-    void unusedLayerOfZeroTripLoopHasZeroGradient() {
+    void zeroTripLayerGradientIsZero() {
         NativeBuild build = BUILDS.get("ZeroTripLoop");
         SplittableRandom random = new SplittableRandom(3);
-        try (TestModel native_ = build.newModel(3)) {
+        try (TestModel compiled = build.newModel(3)) {
             float[] x = TestData.samples(random, build.descriptor(), 7);
-            native_.setGradient("fc2.weight", filled(9, Float.NaN));
-            native_.setGradient("fc2.bias", filled(3, Float.NaN));
+            compiled.setGradient("fc2.weight", filled(9, Float.NaN));
+            compiled.setGradient("fc2.bias", filled(3, Float.NaN));
 
-            native_.forwardBackward(x, TestData.labels(random, 3, 7), 7);
+            compiled.forwardBackward(x, TestData.labels(random, 3, 7), 7);
 
-            assertArrayEquals(new float[9], native_.gradient("fc2.weight"));
-            assertArrayEquals(new float[3], native_.gradient("fc2.bias"));
+            assertArrayEquals(new float[9], compiled.gradient("fc2.weight"));
+            assertArrayEquals(new float[3], compiled.gradient("fc2.bias"));
         }
     }
 

@@ -270,8 +270,9 @@ final class EntryEmitter {
         if (op == RowOp.SOFTMAX) {
             out.line("for (int64_t i = 0; i < " + width + "; i++) yr[i] = (float) (exp((double) (xr[i] - max)) / sum);");
         } else {
-            out.line("float shift = max + (float) log(sum);");
-            out.line("for (int64_t i = 0; i < " + width + "; i++) yr[i] = xr[i] - shift;");
+            // Subtract max before log(sum): max + log(sum) rounded to float loses log(sum) for large max.
+            out.line("float log_sum = (float) log(sum);");
+            out.line("for (int64_t i = 0; i < " + width + "; i++) yr[i] = (xr[i] - max) - log_sum;");
         }
         out.close();
     }

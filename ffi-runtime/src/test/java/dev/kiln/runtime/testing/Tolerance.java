@@ -17,8 +17,8 @@ public final class Tolerance {
     }
 
     /** Asserts that every element of {@code actual} is within tolerance of {@code reference}. */
-    public static void assertClose(String what, double[] reference, float[] actual) {
-        assertEquals(reference.length, actual.length, what + ": element count");
+    public static void assertClose(String description, double[] reference, float[] actual) {
+        assertEquals(reference.length, actual.length, description + ": element count");
         double scale = 0;
         for (double r : reference) {
             scale = Math.max(scale, Math.abs(r));
@@ -27,16 +27,16 @@ public final class Tolerance {
             double allowed = RELATIVE * (Math.abs(reference[i]) + scale);
             double error = Math.abs(actual[i] - reference[i]);
             if (!(error <= allowed)) {
-                fail(what + "[" + i + "]: native " + actual[i] + ", reference " + reference[i] + ", error " + error
+                fail(description + "[" + i + "]: native " + actual[i] + ", reference " + reference[i] + ", error " + error
                         + " exceeds " + allowed);
             }
         }
     }
 
     /** Asserts that a scalar is within tolerance: |native - reference| <= 2e-4 |reference|. */
-    public static void assertClose(String what, double reference, double actual) {
+    public static void assertClose(String description, double reference, double actual) {
         double allowed = RELATIVE * 2 * Math.abs(reference);
         assertTrue(Math.abs(actual - reference) <= allowed,
-                what + ": native " + actual + ", reference " + reference + ", allowed error " + allowed);
+                description + ": native " + actual + ", reference " + reference + ", allowed error " + allowed);
     }
 }

@@ -1,0 +1,138 @@
+package dev.kiln.examples;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Command line of the examples.
+ *
+ * <pre>
+ * train-wine [--data FILE] [--out DIR] [--epochs N] [--lr RATE] [--seed S]
+ * classify --model FILE --rows FILE [--expect FILE]
+ * train-diabetes [--data FILE] [--epochs N] [--seed S]
+ * </pre>
+ */
+public final class Main {
+    private Main() {
+    }
+
+    static final String USAGE = """
+            usage:
+              train-wine [--data FILE] [--out DIR] [--epochs N] [--lr RATE] [--seed S]
+                  train WineNet on the Wine CSV (default examples/data/wine_data.csv), save it to DIR/wine.safetensors
+                  (default DIR: target/wine) with the test rows and their predictions
+              classify --model FILE --rows FILE [--expect FILE]
+                  load a saved WineNet and print the class of each CSV row of raw features; with --expect, compare
+                  with the class names in FILE (one per line) and fail if any differs
+              train-diabetes [--data FILE] [--epochs N] [--seed S]
+                  train DiabetesNet with MSE on the diabetes CSV (default examples/data/diabetes.csv)
+            """;
+
+    public static void main(String[] args) throws IOException {
+        if (Runtime.version().feature() < 22) {
+            System.err.println("Kiln needs Java 22 or newer (JDK 25 recommended); this is Java " + Runtime.version());
+            System.exit(2);
+        }
+        if (args.length == 0) {
+            System.err.print(USAGE);
+            System.exit(2);
+        }
+        Options options = new Options(args);
+        try {
+            switch (args[0]) {
+                case "train-wine" -> {
+                    WineJob.Settings settings = new WineJob.Settings(
+                            options.path("--data", "examples/data/wine_data.csv"),
+                            options.path("--out", "target/wine"),
+                            options.integer("--epochs", 150), 16, options.decimal("--lr", 1e-2), options.integer("--seed", 42));
+                    WineJob.run(settings, System.out);
+                }
+                case "classify" -> classify(options);
+                case "train-diabetes" -> DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
+                        options.integer("--epochs", 200), options.integer("--seed", 42), System.out);
+                default -> {
+                    System.err.println("unknown command '" + args[0] + "'");
+                    System.err.print(USAGE);
+                    System.exit(2);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void classify(Options options) throws IOException {
+        Path model = options.required("--model");
+        Path rows = options.required("--rows");
+        List<String> predicted = ClassifyJob.run(model, rows);
+        for (int i = 0; i < predicted.size(); i++) {
+            System.out.println((i + 1) + "\t" + predicted.get(i));
+        }
+        Path expect = options.path("--expect", null);
+        if (expect != null) {
+            List<String> expected = Files.readAllLines(expect);
+            long differences = 0;
+            for (int i = 0; i < Math.max(expected.size(), predicted.size()); i++) {
+                String a = i < expected.size() ? expected.get(i) : "<none>";
+                String b = i < predicted.size() ? predicted.get(i) : "<none>";
+                if (!a.equals(b)) {
+                    differences++;
+                    System.out.println("row " + (i + 1) + ": saved run predicted " + a + ", loaded model predicts " + b);
+                }
+            }
+            if (differences > 0) {
+                System.out.println(differences + " of " + expected.size() + " predictions differ");
+                System.exit(1);
+            }
+            System.out.printf(Locale.ROOT, "all %d predictions of the loaded model equal those of the trained model%n",
+                    predicted.size());
+        }
+    }
+
+    /** Parses {@code --name value} pairs after the command. */
+    private record Options(String[] args) {
+        String value(String name) {
+            for (int i = 1; i < args.length - 1; i++) {
+                if (args[i].equals(name)) {
+                    return args[i + 1];
+                }
+            }
+            return null;
+        }
+
+        Path path(String name, String fallback) {
+            String value = value(name);
+            return value != null ? Path.of(value) : fallback == null ? null : Path.of(fallback);
+        }
+
+        Path required(String name) {
+            Path value = path(name, null);
+            if (value == null) {
+                throw new IllegalArgumentException("missing option " + name + "\n" + USAGE);
+            }
+            return value;
+        }
+
+        double decimal(String name, double fallback) {
+            String value = value(name);
+            try {
+                return value == null ? fallback : Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("option " + name + " needs a number, got '" + value + "'");
+            }
+        }
+
+        int integer(String name, int fallback) {
+            String value = value(name);
+            try {
+                return value == null ? fallback : Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("option " + name + " needs an integer, got '" + value + "'");
+            }
+        }
+    }
+}
