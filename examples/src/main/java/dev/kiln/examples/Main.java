@@ -47,12 +47,12 @@ public final class Main {
                     WineJob.Settings settings = new WineJob.Settings(
                             options.path("--data", "examples/data/wine_data.csv"),
                             options.path("--out", "target/wine"),
-                            options.integer("--epochs", 150), 16, options.decimal("--lr", 1e-2), options.integer("--seed", 42));
+                            options.integer("--epochs", 150), 16, options.decimal("--lr", 5e-3), options.integer("--seed", 42));
                     WineJob.run(settings, System.out);
                 }
                 case "classify" -> classify(options);
                 case "train-diabetes" -> DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
-                        options.integer("--epochs", 200), options.integer("--seed", 42), System.out);
+                        options.integer("--epochs", 40), options.integer("--seed", 42), System.out);
                 default -> {
                     System.err.println("unknown command '" + args[0] + "'");
                     System.err.print(USAGE);

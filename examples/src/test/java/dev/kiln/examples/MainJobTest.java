@@ -1,0 +1,59 @@
+package dev.kiln.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's main job and the regression example, end to end. */
+class MainJobTest {
+
+    @Test
+    void wineReachesNinetyPercentAndReloadsInNewJvm(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 150, 16, 5e-3, 42),
+                new PrintStream(log, true, StandardCharsets.UTF_8));
+        assertTrue(outcome.testAccuracy() >= 0.90, "test accuracy " + outcome.testAccuracy() + "\n" + log);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("epoch 150/150"), "progress is printed per epoch");
+
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "classify", "--model", outcome.model().toString(),
+                "--rows", outcome.testRows().toString(), "--expect", outcome.predictions().toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "classify did not finish");
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains("all 53 predictions of the loaded model equal those of the trained model"), output);
+    }
+
+    @Test
+    void diabetesBeatsPredictingTheMean() throws IOException {
+        DiabetesJob.Outcome outcome = DiabetesJob.run(Path.of("data/diabetes.csv"), 40, 42,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertTrue(outcome.testMse() < 0.75 * outcome.baselineMse(),
+                "test MSE " + outcome.testMse() + " vs mean baseline " + outcome.baselineMse());
+    }
+
+    @Test
+    void classifyRejectsRowsOfWrongWidth(@TempDir Path dir) throws Exception {
+        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        Path rows = dir.resolve("short.csv");
+        Files.writeString(rows, "1,2,3\n");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ClassifyJob.run(outcome.model(), rows));
+        assertTrue(e.getMessage().contains("3 columns") && e.getMessage().contains("13 features"), e.getMessage());
+    }
+}
