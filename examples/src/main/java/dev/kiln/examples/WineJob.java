@@ -60,6 +60,8 @@ public final class WineJob {
                     Evaluation eval = model.evaluate(test.features(), test.classes(), test.size(), 64);
                     log.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  test loss %.4f  test accuracy %.3f%n",
                             epoch + 1, settings.epochs(), epochLoss.mean(), eval.meanLoss(), eval.accuracy());
+                } else {
+                    log.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f%n", epoch + 1, settings.epochs(), epochLoss.mean());
                 }
             }
             Evaluation result = model.evaluate(test.features(), test.classes(), test.size(), 64);

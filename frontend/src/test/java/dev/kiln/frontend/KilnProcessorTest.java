@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.testing.compile.Compilation;
 import com.google.testing.compile.Compiler;
 import com.google.testing.compile.JavaFileObjects;
+import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.tools.Diagnostic;
@@ -274,14 +278,32 @@ class KilnProcessorTest {
     // ---- helpers ---------------------------------------------------------------------------
 
     /**
-     * Runs only annotation processing, because the generated class extends the runtime's
-     * {@code CompiledModel}, which is not on this module's class path.
+     * Compiles a model that should build cleanly. The generated class extends the runtime's
+     * {@code CompiledModel}, so javac needs the runtime module's classes next to the test class path.
      */
     private static Compilation generate(String name, String source, String... options) {
-        List<String> all = new java.util.ArrayList<>(List.of(options));
-        all.add("-proc:only");
-        return Compiler.javac().withProcessors(new KilnProcessor()).withOptions(all)
+        List<File> classpath = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            classpath.add(new File(entry));
+        }
+        classpath.add(runtimeClasses());
+        return Compiler.javac().withProcessors(new KilnProcessor()).withOptions((Object[]) options)
+                .withClasspath(classpath)
                 .compile(JavaFileObjects.forSourceString(name, source));
+    }
+
+    // NOTE: the frontend's pom has no test dependency on kiln-ffi-runtime, so the runtime's classes
+    // come from the sibling module's build output or the local Maven repository.
+    private static File runtimeClasses() {
+        Path sibling = Path.of("..", "ffi-runtime", "target", "classes");
+        if (Files.isRegularFile(sibling.resolve("dev/kiln/runtime/CompiledModel.class"))) {
+            return sibling.toFile();
+        }
+        Path jar = Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "kiln", "kiln-ffi-runtime",
+                "0.1.0-SNAPSHOT", "kiln-ffi-runtime-0.1.0-SNAPSHOT.jar");
+        assertTrue(Files.isRegularFile(jar), "the runtime classes are missing; build the ffi-runtime module first"
+                + " (looked in " + sibling.toAbsolutePath() + " and " + jar + ")");
+        return jar.toFile();
     }
 
     private static Compilation compile(String name, String source) {
