@@ -37,8 +37,6 @@ import dev.kiln.frontend.Values.Poison;
 import dev.kiln.frontend.Values.TensorValue;
 import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.ShapeException;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +50,6 @@ import java.util.Optional;
 final class Interpreter {
     /** Unrolled iterations allowed per model, to stop runaway loops with a clear error. */
     static final int MAX_UNROLLED_ITERATIONS = 100_000;
-
-    private static final Deque<MethodDeclaration> CALL_STACK = new ArrayDeque<>();
-    private static int unrolledIterations;
 
     private final ModelTranslator translator;
     private final ModuleInstance self;
@@ -111,7 +106,7 @@ final class Interpreter {
 
     /** Inlines {@code method} of this instance with argument values, returning its result. */
     Object call(MethodDeclaration method, List<Object> args, Node site) {
-        if (CALL_STACK.contains(method)) {
+        if (translator.callStack().contains(method)) {
             translator.error(DiagnosticIds.RECURSION, site, "method " + method.getNameAsString()
                     + " calls itself; Kiln inlines helper methods, so recursion is unsupported. Use a for loop with a constant bound");
             return Poison.INSTANCE;
@@ -120,10 +115,7 @@ final class Interpreter {
             translator.error(DiagnosticIds.UNSUPPORTED, site, "method " + method.getNameAsString() + " has no body");
             return Poison.INSTANCE;
         }
-        if (CALL_STACK.isEmpty()) {
-            unrolledIterations = 0;
-        }
-        CALL_STACK.push(method);
+        translator.callStack().push(method);
         try {
             Scope scope = new Scope(null);
             for (int i = 0; i < args.size(); i++) {
@@ -140,7 +132,7 @@ final class Interpreter {
             }
             return null;
         } finally {
-            CALL_STACK.pop();
+            translator.callStack().pop();
         }
     }
 
@@ -257,7 +249,7 @@ final class Interpreter {
             if (!bool.value()) {
                 return null;
             }
-            if (++unrolledIterations > MAX_UNROLLED_ITERATIONS) {
+            if (translator.countUnrolledIteration() > MAX_UNROLLED_ITERATIONS) {
                 translator.error(DiagnosticIds.LOOP_BOUND, loop, "loops unroll to more than " + MAX_UNROLLED_ITERATIONS
                         + " iterations; use fewer iterations");
                 return null;
@@ -537,7 +529,7 @@ final class Interpreter {
         dev.kiln.ir.Shape shape = input.node().shape();
         if (shape.rank() != 2 || shape.last() != layer.in()) {
             translator.error(DiagnosticIds.SHAPE, call, "layer '" + layer.path() + "' is " + layer.describe()
-                    + " and takes inputs of shape [B, " + layer.in() + "], but '" + call.getArgument(0) + "' has shape "
+                    + " and takes inputs of shape " + dev.kiln.ir.Shape.batched(layer.in()) + ", but '" + call.getArgument(0) + "' has shape "
                     + shape + "; make the layer's input width " + (shape.rank() == 2 ? shape.last() : "match")
                     + " or feed it a tensor of width " + layer.in());
             return Poison.INSTANCE;

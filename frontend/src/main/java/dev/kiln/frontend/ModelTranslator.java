@@ -41,6 +41,8 @@ public final class ModelTranslator {
     private final List<Diagnostic> diagnostics = new ArrayList<>();
     private final List<ModelSpec.ParamSpec> params = new ArrayList<>();
     private final Set<String> paramNames = new LinkedHashSet<>();
+    private final java.util.Deque<MethodDeclaration> callStack = new java.util.ArrayDeque<>();
+    private int unrolledIterations;
     private GraphBuilder graph;
 
     public ModelTranslator(SourceResolver resolver) {
@@ -204,6 +206,16 @@ public final class ModelTranslator {
 
     GraphBuilder graph() {
         return graph;
+    }
+
+    /** Methods being inlined, innermost first, for detecting recursion. */
+    java.util.Deque<MethodDeclaration> callStack() {
+        return callStack;
+    }
+
+    /** Counts one unrolled loop iteration and returns the count so far for this model. */
+    int countUnrolledIteration() {
+        return ++unrolledIterations;
     }
 
     SourceResolver resolver() {

@@ -11,8 +11,6 @@ import com.google.testing.compile.JavaFileObjects;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.tools.Diagnostic;
@@ -153,9 +151,9 @@ class KilnProcessorTest {
                 }
                 """;
         Compilation compilation = compile("demo.Narrow", source);
-        assertError(compilation, source, "[KILN007]", "layer 'fc3' is Linear(20, 3) and takes inputs of shape [B, 20]",
+        assertError(compilation, source, "[KILN007]", "layer 'fc3' is Linear(20, 3) and takes inputs of shape [B,20]",
                 "return fc3.apply(x);");
-        assertError(compilation, source, "[KILN007]", "'x' has shape [B, 13]", "return fc3.apply(x);");
+        assertError(compilation, source, "[KILN007]", "'x' has shape [B,13]", "return fc3.apply(x);");
         assertError(compilation, source, "[KILN007]", "make the layer's input width 13", "return fc3.apply(x);");
     }
 
@@ -255,6 +253,29 @@ class KilnProcessorTest {
     }
 
     @Test
+    void zeroTripModelGeneratesSources() {
+        String source = IMPORTS + """
+                @Model
+                public class Skipped {
+                    final Linear fc = new Linear(5, 5);
+                    final Linear out = new Linear(5, 2);
+
+                    public Tensor forward(@Shape(5) Tensor x) {
+                        for (int i = 0; i < 0; i++) {
+                            x = tanh(fc.apply(x));
+                        }
+                        return out.apply(x);
+                    }
+                }
+                """;
+        Compilation compilation = generate("demo.Skipped", source, "-Akiln.verifyIr=true");
+
+        assertThat(compilation).succeededWithoutWarnings();
+        assertThat(compilation).generatedSourceFile("demo.CompiledSkipped");
+        assertThat(compilation).generatedFile(StandardLocation.CLASS_OUTPUT, "META-INF/kiln/src/demo_Skipped.c");
+    }
+
+    @Test
     void dumpIrWritesStages() throws IOException {
         String source = IMPORTS + """
                 @Model
@@ -277,33 +298,10 @@ class KilnProcessorTest {
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    /**
-     * Compiles a model that should build cleanly. The generated class extends the runtime's
-     * {@code CompiledModel}, so javac needs the runtime module's classes next to the test class path.
-     */
+    /** Compiles a model that should build cleanly; the runtime is a test dependency of this module. */
     private static Compilation generate(String name, String source, String... options) {
-        List<File> classpath = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            classpath.add(new File(entry));
-        }
-        classpath.add(runtimeClasses());
         return Compiler.javac().withProcessors(new KilnProcessor()).withOptions((Object[]) options)
-                .withClasspath(classpath)
                 .compile(JavaFileObjects.forSourceString(name, source));
-    }
-
-    // NOTE: the frontend's pom has no test dependency on kiln-ffi-runtime, so the runtime's classes
-    // come from the sibling module's build output or the local Maven repository.
-    private static File runtimeClasses() {
-        Path sibling = Path.of("..", "ffi-runtime", "target", "classes");
-        if (Files.isRegularFile(sibling.resolve("dev/kiln/runtime/CompiledModel.class"))) {
-            return sibling.toFile();
-        }
-        Path jar = Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "kiln", "kiln-ffi-runtime",
-                "0.1.0-SNAPSHOT", "kiln-ffi-runtime-0.1.0-SNAPSHOT.jar");
-        assertTrue(Files.isRegularFile(jar), "the runtime classes are missing; build the ffi-runtime module first"
-                + " (looked in " + sibling.toAbsolutePath() + " and " + jar + ")");
-        return jar.toFile();
     }
 
     private static Compilation compile(String name, String source) {
