@@ -37,8 +37,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public abstract class CompiledModel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CompiledModel.class.getName());
 
-    private static final int ARG_PARAMS = 0;
-
     private final ModelDescriptor descriptor;
     private final Map<String, ModelDescriptor.Param> paramsByName = new LinkedHashMap<>();
     private final Map<String, Long> paramOffsets = new LinkedHashMap<>();
@@ -180,7 +178,7 @@ public abstract class CompiledModel implements AutoCloseable {
     public void predictClasses(float[] samples, int batch, int[] classes) {
         requireClassification("predictClasses");
         if (classes.length < batch) {
-            throw new IllegalArgumentException("class buffer holds " + classes.length + " entries, batch is " + batch);
+            throw new IllegalArgumentException("class buffer has room for " + classes.length + " classes, but the batch has " + batch + " samples");
         }
         int width = (int) descriptor.outputWidth();
         float[] logits = predict(samples, batch);

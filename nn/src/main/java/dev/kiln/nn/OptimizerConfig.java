@@ -56,11 +56,11 @@ public abstract sealed class OptimizerConfig permits Adam, Sgd {
      * The compiled training step calls this once per step, whatever the number of parameters.
      */
     public void beginStep(double[] call) {
+        write(call);
         steps++;
         call[Hyperparameters.index(Hyperparameters.LR)] = lr;
         call[Hyperparameters.index(Hyperparameters.WEIGHT_DECAY)] = weightDecay;
         call[Hyperparameters.index(Hyperparameters.STEP)] = steps;
-        write(call);
     }
 
     abstract void write(double[] call);

@@ -23,21 +23,18 @@ public final class Sgd extends OptimizerConfig {
             throw new IllegalArgumentException("momentum must be finite and >= 0, got " + momentum);
         }
         this.momentum = momentum;
-        checkNesterov();
         return this;
     }
 
     /** Sets the dampening of the momentum update. */
     public Sgd dampening(double dampening) {
         this.dampening = dampening;
-        checkNesterov();
         return this;
     }
 
-    /** Turns Nesterov momentum on or off; it needs momentum > 0 and dampening 0. */
+    /** Turns Nesterov momentum on or off; the first step checks that momentum > 0 and dampening is 0. */
     public Sgd nesterov(boolean nesterov) {
         this.nesterov = nesterov;
-        checkNesterov();
         return this;
     }
 
@@ -62,6 +59,7 @@ public final class Sgd extends OptimizerConfig {
 
     @Override
     void write(double[] call) {
+        checkNesterov();
         call[Hyperparameters.index(Hyperparameters.MOMENTUM)] = momentum;
         call[Hyperparameters.index(Hyperparameters.DAMPENING)] = dampening;
         call[Hyperparameters.index(Hyperparameters.NESTEROV)] = nesterov ? 1 : 0;
