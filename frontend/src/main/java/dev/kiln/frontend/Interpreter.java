@@ -121,9 +121,13 @@ final class Interpreter {
             for (int i = 0; i < args.size(); i++) {
                 scope.define(method.getParameter(i).getNameAsString(), args.get(i));
             }
+            int errorsBefore = translator.errorCount();
             Object result = execBlock(method.getBody().get(), scope);
             if (result instanceof Returned returned) {
                 return returned.value();
+            }
+            if (translator.errorCount() > errorsBefore) {
+                return Poison.INSTANCE;
             }
             if (!method.getType().isVoidType()) {
                 translator.error(DiagnosticIds.UNSUPPORTED, method, "method " + method.getNameAsString()

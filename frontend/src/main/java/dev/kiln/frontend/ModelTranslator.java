@@ -236,6 +236,11 @@ public final class ModelTranslator {
         }
     }
 
+    /** Returns the number of errors reported so far. */
+    int errorCount() {
+        return diagnostics.size();
+    }
+
     void error(String id, Node where, String message) {
         int line = where.getBegin().map(p -> p.line).orElse(0);
         int column = where.getBegin().map(p -> p.column).orElse(0);
