@@ -106,7 +106,10 @@ public final class Main {
 
         Path path(String name, String fallback) {
             String value = value(name);
-            return value != null ? Path.of(value) : fallback == null ? null : Path.of(fallback);
+            if (value != null) {
+                return Path.of(value);
+            }
+            return fallback == null ? null : Path.of(fallback);
         }
 
         Path required(String name) {

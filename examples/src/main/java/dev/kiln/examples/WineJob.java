@@ -33,7 +33,7 @@ public final class WineJob {
     public record Settings(Path data, Path outputDir, int epochs, int batchSize, double lr, long seed) {
     }
 
-    /** What a run produced. */
+    /** Results and files of a run. */
     public record Outcome(double testAccuracy, double testLoss, Path model, Path testRows, Path predictions) {
     }
 

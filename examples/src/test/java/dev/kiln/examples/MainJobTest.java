@@ -54,6 +54,7 @@ class MainJobTest {
         Files.writeString(rows, "1,2,3\n");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> ClassifyJob.run(outcome.model(), rows));
-        assertTrue(e.getMessage().contains("3 columns") && e.getMessage().contains("13 features"), e.getMessage());
+        assertTrue(e.getMessage().contains("3 columns"), e.getMessage());
+        assertTrue(e.getMessage().contains("13 features"), e.getMessage());
     }
 }

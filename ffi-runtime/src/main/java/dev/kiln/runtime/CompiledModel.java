@@ -46,7 +46,8 @@ public abstract class CompiledModel implements AutoCloseable {
     private final Map<OptimizerKind, MemorySegment> states = new EnumMap<>(OptimizerKind.class);
     private final Map<OptimizerKind, OptimizerConfig> stateOwners = new EnumMap<>(OptimizerKind.class);
     private final Map<String, MethodHandle> entries = new LinkedHashMap<>();
-    private final Map<String, MethodHandle> workspaceSizes = new LinkedHashMap<>();
+    /** Workspace bytes of each entry as {per batch row, fixed}: the sizes are affine in the batch size. */
+    private final Map<String, long[]> workspaceSizes = new LinkedHashMap<>();
     private final WorkspacePool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
@@ -79,7 +80,15 @@ public abstract class CompiledModel implements AutoCloseable {
 
     private void bind(NativeModelLibrary library, String entry, boolean critical) {
         entries.put(entry, library.entry(entry, critical));
-        workspaceSizes.put(entry, library.workspaceSize(entry));
+        MethodHandle size = library.workspaceSize(entry);
+        try {
+            long fixed = (long) size.invokeExact(0L);
+            long perRow = (long) size.invokeExact(1L) - fixed;
+            workspaceSizes.put(entry, new long[] {perRow, fixed});
+        } catch (Throwable e) {
+            throw new NativeLibraryException("workspace size query of " + entry + " in library "
+                    + library.name() + " failed", e);
+        }
     }
 
     private static String id(OptimizerKind kind) {
@@ -535,12 +544,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
     private Workspace prepare(int slot, String entry, long batch) {
         Workspace ws = pool.get(slot);
-        long bytes;
-        try {
-            bytes = (long) workspaceSizes.get(entry).invokeExact(Math.max(batch, ws.capacity));
-        } catch (Throwable e) {
-            throw new IllegalStateException("workspace size query of " + entry + " failed", e);
-        }
+        long[] size = workspaceSizes.get(entry);
+        long bytes = size[0] * Math.max(batch, ws.capacity) + size[1];
         long labelWidth = descriptor.loss() == LossKind.CROSS_ENTROPY ? 1 : descriptor.outputWidth();
         ws.ensure(batch, bytes, descriptor.inputWidth(), labelWidth, descriptor.outputWidth());
         Arrays.fill(ws.callValues, 0);
@@ -608,7 +613,7 @@ public abstract class CompiledModel implements AutoCloseable {
             throw new IllegalArgumentException(what + " segment must be native memory (from an Arena), got a heap segment");
         }
         if (segment.byteSize() < floats * Float.BYTES) {
-            throw new IllegalArgumentException(what + " segment holds " + segment.byteSize() + " bytes, needs "
+            throw new IllegalArgumentException(what + " segment has " + segment.byteSize() + " bytes, needs "
                     + floats * Float.BYTES + " bytes (" + floats + " floats)");
         }
     }

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * What the runtime needs to know of a compiled model; the generated class passes it to
+ * Description of a compiled model for the runtime. The generated class passes it to
  * {@link CompiledModel}.
  *
  * @param modelName the model class's qualified name

@@ -191,9 +191,11 @@ class RuntimeBehaviourTest {
     void wrongInputWidthNamesExpectedAndActual() {
         try (TestModel model = residual.newModel(7)) {
             var e = assertThrows(IllegalArgumentException.class, () -> model.predict(new float[7], 2));
-            assertTrue(e.getMessage().contains("8") && e.getMessage().contains("7"), e.getMessage());
+            assertTrue(e.getMessage().contains("8"), e.getMessage());
+            assertTrue(e.getMessage().contains("7"), e.getMessage());
             var single = assertThrows(IllegalArgumentException.class, () -> model.predict(new float[3]));
-            assertTrue(single.getMessage().contains("4") && single.getMessage().contains("3"), single.getMessage());
+            assertTrue(single.getMessage().contains("4"), single.getMessage());
+            assertTrue(single.getMessage().contains("3"), single.getMessage());
         }
     }
 
@@ -202,10 +204,12 @@ class RuntimeBehaviourTest {
         try (TestModel model = residual.newModel(8)) {
             var e = assertThrows(IllegalArgumentException.class,
                     () -> model.trainStep(new float[12], new int[] {0, 1}, 3, new Sgd(0.1)));
-            assertTrue(e.getMessage().contains("3") && e.getMessage().contains("2"), e.getMessage());
+            assertTrue(e.getMessage().contains("3"), e.getMessage());
+            assertTrue(e.getMessage().contains("2"), e.getMessage());
             var fb = assertThrows(IllegalArgumentException.class,
                     () -> model.forwardBackward(new float[8], new int[] {0, 1, 2}, 2));
-            assertTrue(fb.getMessage().contains("2") && fb.getMessage().contains("3"), fb.getMessage());
+            assertTrue(fb.getMessage().contains("2"), fb.getMessage());
+            assertTrue(fb.getMessage().contains("3"), fb.getMessage());
         }
     }
 
@@ -214,7 +218,8 @@ class RuntimeBehaviourTest {
         try (TestModel model = residual.newModel(9)) {
             var e = assertThrows(IllegalArgumentException.class,
                     () -> model.trainStep(new float[8], new int[] {0, 5}, 2, new Sgd(0.1)));
-            assertTrue(e.getMessage().contains("5") && e.getMessage().contains("3 classes"), e.getMessage());
+            assertTrue(e.getMessage().contains("5"), e.getMessage());
+            assertTrue(e.getMessage().contains("3 classes"), e.getMessage());
             var negative = assertThrows(IllegalArgumentException.class,
                     () -> model.evaluate(new float[4], new int[] {-1}, 1, 1));
             assertTrue(negative.getMessage().contains("-1"), negative.getMessage());

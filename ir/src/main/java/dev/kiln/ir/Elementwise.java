@@ -126,7 +126,7 @@ public final class Elementwise implements Op {
                     b.mul(g, b.mul(in.get(1), b.pow(in.get(0), b.sub(in.get(1), b.constant(1))))),
                     b.mul(g, b.where(b.eq(y, b.constant(0)), b.constant(0), b.mul(y, b.log(in.get(0)))))));
 
-    /** 1 where a == b, else 0; not differentiable, so its cotangents are none. */
+    /** 1 where a == b, else 0. It is not differentiable, so it passes no cotangent to its operands. */
     public static final Elementwise EQ = binary("eq", (x, z) -> x == z ? 1.0 : 0.0,
             (x, s) -> "(" + x[0] + " == " + x[1] + " ? 1 : 0)",
             (b, y, in, g) -> Arrays.asList(null, null));

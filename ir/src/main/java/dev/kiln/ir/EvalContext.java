@@ -3,7 +3,7 @@ package dev.kiln.ir;
 import java.util.Map;
 
 /**
- * What the reference evaluator knows besides operand values: the batch size and the values of
+ * Inputs of the reference evaluator besides operand values: the batch size and the values of
  * scalar hyperparameters.
  */
 public record EvalContext(long batch, Map<String, Double> hyperparameters) {

@@ -62,7 +62,7 @@ public interface Op {
         return attributes.isEmpty() ? name() : name() + " " + attributes;
     }
 
-    /** How an op lowers to native code. */
+    /** Kernel kind that an op lowers to in native code. */
     enum Kernel {
         /** A value supplied by the caller, a parameter, a constant or a hyperparameter. */
         LEAF,

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * Operating system and processor architecture of a native library, as the folder name under
- * {@code META-INF/kiln/} that holds libraries built for them, for example {@code linux-x86_64}.
+ * {@code META-INF/kiln/} that contains libraries built for them, for example {@code linux-x86_64}.
  */
 public record Platform(String os, String arch) {
 

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * A tensor of the model language. At build time Kiln reads {@code forward} symbolically and never
- * runs this class; at run time, in eager mode, it holds real values in double precision, so a
+ * runs this class; at run time, in eager mode, it contains real values in double precision, so a
  * model's {@code forward} can be stepped through in a debugger.
  */
 public final class Tensor {
@@ -20,7 +20,7 @@ public final class Tensor {
             expected *= d;
         }
         if (expected != data.length) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + expected
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has " + expected
                     + " values, got " + data.length);
         }
         this.shape = shape;

@@ -11,8 +11,8 @@ import java.util.List;
  * int64_t LIB_ENTRY_workspace(int64_t batch);
  * </pre>
  *
- * where {@code call} points to a {@code kiln_call} struct of hyperparameters, {@code args} holds
- * the entry's pointer arguments in the order of {@link Entry#args()}, and the workspace holds at
+ * where {@code call} points to a {@code kiln_call} struct of hyperparameters, {@code args} contains
+ * the entry's pointer arguments in the order of {@link Entry#args()}, and the workspace has at
  * least {@code LIB_ENTRY_workspace(batch)} bytes. Entries keep no global state, so concurrent
  * calls with separate workspaces are safe. {@code LIB_signature()} returns a string that the
  * generated Java class compares with its own, so a stale library is detected at load time.

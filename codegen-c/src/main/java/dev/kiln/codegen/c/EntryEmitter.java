@@ -75,9 +75,9 @@ final class EntryEmitter {
     // ---- planning --------------------------------------------------------------------------
 
     /**
-     * Lets a tensor output be computed straight into the caller's buffer, and a store's value
-     * straight into its target when every other reader of the target has already run and the
-     * value is elementwise, so element i is read before it is overwritten.
+     * Computes each tensor output straight into the caller's buffer. A store's value goes straight
+     * into its target when every other reader of the target has already run and the value is
+     * elementwise, because then element i is read before it is overwritten.
      */
     private void planOutputsAndStores() {
         Map<Node, List<Node>> users = graph.users();
