@@ -15,6 +15,7 @@ import com.sun.source.util.TreePathScanner;
 import com.sun.source.util.Trees;
 import dev.kiln.codegen.c.ModelCompiler;
 import dev.kiln.ir.ModelSpec;
+import dev.kiln.ir.lower.Schedule;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.HashMap;
@@ -115,6 +116,13 @@ public final class KilnProcessor extends AbstractProcessor {
         boolean verify = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(VERIFY_OPTION, "false"));
         boolean dump = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(DUMP_OPTION, "false"));
         ModelCompiler.Result compiled = ModelCompiler.compile(model, libraryName, verify, dump);
+        StringBuilder plan = new StringBuilder("Kiln compiled " + qualifiedName + " (" + model.parameterCount()
+                + " parameters); peak workspace per entry in floats:");
+        for (Schedule schedule : compiled.schedules()) {
+            plan.append(' ').append(schedule.entry().name()).append(' ').append(schedule.workspacePerRow())
+                    .append("*B+").append(schedule.workspaceFixed());
+        }
+        processingEnv.getMessager().printMessage(Kind.NOTE, plan);
         String packageName = packageOf(element);
         String className = "Compiled" + element.getSimpleName();
         String javaSource = JavaClassWriter.write(packageName, className, qualifiedName, libraryName,

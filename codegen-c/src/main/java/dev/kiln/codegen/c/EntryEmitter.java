@@ -4,41 +4,37 @@ import dev.kiln.ir.Broadcasting;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Elementwise;
 import dev.kiln.ir.Entry;
-import dev.kiln.ir.Graph;
-import dev.kiln.ir.Hyperparameters;
 import dev.kiln.ir.IndexOp;
 import dev.kiln.ir.IrException;
-import dev.kiln.ir.Leaf;
 import dev.kiln.ir.Matmul;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Reduce;
 import dev.kiln.ir.RowOp;
 import dev.kiln.ir.Shape;
+import dev.kiln.ir.lower.Kernel;
+import dev.kiln.ir.lower.Location;
+import dev.kiln.ir.lower.Schedule;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
- * Lowers one entry to a C function: plans where every value lives, then emits one loop nest per
- * node in graph order. Scalars are computed in double precision as locals; tensors live in the
- * caller's buffers or in the workspace.
+ * Renders one lowered entry as a C function: pointer declarations for the arguments and the
+ * workspace buffers, then one loop nest or call per kernel of the schedule. Scalars are double
+ * locals; tensors are float.
  */
 final class EntryEmitter {
     private final String symbol;
+    private final Schedule schedule;
     private final Entry entry;
-    private final Graph graph;
     private final CWriter out;
-    private final Map<Node, String> values = new IdentityHashMap<>();
-    private final Map<Node, Node> homedStores = new IdentityHashMap<>();
-    private long workspacePerRow;
-    private long workspaceFixed;
     private int temporaries;
 
-    EntryEmitter(String libraryName, Entry entry, CWriter out) {
-        this.symbol = CEmitter.symbol(libraryName, entry.name());
-        this.entry = entry;
-        this.graph = entry.graph();
+    EntryEmitter(String libraryName, Schedule schedule, CWriter out) {
+        this.symbol = CEmitter.symbol(libraryName, schedule.entry().name());
+        this.schedule = schedule;
+        this.entry = schedule.entry();
         this.out = out;
     }
 
@@ -50,111 +46,144 @@ final class EntryEmitter {
             out.line(" *   args[" + i + "] " + arg.name() + " (" + arg.dtype().text()
                     + (arg.written() ? ", written" : ", read") + ")");
         }
+        out.line(" * " + schedule.summary());
         out.line(" */");
         out.open("KILN_EXPORT int32_t " + symbol
                 + "(int64_t batch, const double *call, void *workspace, void *const *args)");
         out.line("float *ws = (float *) workspace;");
         out.line("(void) ws;");
         out.line("(void) call;");
-        planOutputsAndStores();
-        for (Node node : graph.nodes()) {
-            if (!values.containsKey(node)) {
-                plan(node);
-            }
-            emitNode(node);
+        for (int i = 0; i < entry.args().size(); i++) {
+            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
+            out.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
+            out.line("(void) a" + i + ";");
         }
-        emitResults();
+        for (Kernel kernel : schedule.kernels()) {
+            emitKernel(kernel);
+        }
         out.line("return 0;");
         out.close();
         out.blank();
         out.open("KILN_EXPORT int64_t " + symbol + "_workspace(int64_t batch)");
-        out.line("return (int64_t) sizeof(float) * (" + workspacePerRow + " * batch + " + workspaceFixed + ");");
+        out.line("return (int64_t) sizeof(float) * (" + schedule.workspacePerRow() + " * batch + "
+                + schedule.workspaceFixed() + ");");
         out.close();
     }
 
-    // ---- planning --------------------------------------------------------------------------
+    // ---- values ----------------------------------------------------------------------------
 
-    /**
-     * Computes each tensor output straight into the caller's buffer. A store's value goes straight
-     * into its target when every other reader of the target has already run and the value is
-     * elementwise, because then element i is read before it is overwritten.
-     */
-    private void planOutputsAndStores() {
-        Map<Node, List<Node>> users = graph.users();
-        for (Map.Entry<String, Node> output : graph.outputs().entrySet()) {
-            Node node = output.getValue();
-            if (node.shape().isScalar() || node.op() instanceof Leaf || values.containsKey(node)) {
-                continue;
-            }
-            values.put(node, argPointer(entry.binding("output:" + output.getKey()), DType.F32));
-        }
-        for (Map.Entry<Node, Node> store : graph.stores().entrySet()) {
-            Node target = store.getKey();
-            Node value = store.getValue();
-            boolean elementwise = value.op() instanceof Elementwise;
-            boolean othersDone = users.get(target).stream().allMatch(u -> u.id() <= value.id());
-            if (elementwise && othersDone && !values.containsKey(value) && !value.shape().isScalar()) {
-                values.put(value, leafPointer(target));
-                homedStores.put(target, value);
-            }
-        }
+    /** Returns the C expression of a node: a pointer for tensors, a double for scalars. */
+    private String value(Node node) {
+        return render(schedule.location(node));
     }
 
-    private void plan(Node node) {
-        if (node.op() instanceof Leaf leaf) {
-            values.put(node, leafValue(node, leaf));
-        } else if (node.shape().isScalar()) {
-            values.put(node, "s" + node.id());
-        } else {
-            String name = "t" + node.id();
-            out.line("float *" + name + " = ws + " + workspacePerRow + " * batch + " + workspaceFixed + ";");
-            if (node.shape().isBatched()) {
-                workspacePerRow += node.shape().staticElements();
-            } else {
-                workspaceFixed += node.shape().staticElements();
-            }
-            values.put(node, name);
-        }
-    }
-
-    private String leafValue(Node node, Leaf leaf) {
-        return switch (leaf) {
-            case Leaf.Constant c -> CLiterals.doubleLiteral(c.value());
-            case Leaf.Hyper h -> "call[" + Hyperparameters.index(h.label()) + "]";
-            case Leaf.BatchSize b -> "((double) batch)";
-            default -> leafPointer(node);
+    private String render(Location location) {
+        return switch (location) {
+            case Location.Argument a -> a.offset() == 0 ? "a" + a.arg() : "(a" + a.arg() + " + " + a.offset() + ")";
+            case Location.Workspace w -> w.batched()
+                    ? "(ws + " + w.offset() + " * batch)"
+                    : "(ws + " + schedule.workspacePerRow() + " * batch + " + w.offset() + ")";
+            case Location.Scalar s -> "s" + s.id();
+            case Location.Constant c -> CLiterals.doubleLiteral(c.value());
+            case Location.Hyperparameter h -> "call[" + h.index() + "]";
+            case Location.BatchSize b -> "((double) batch)";
+            case Location.Register r -> "v" + r.id();
         };
     }
 
-    private String leafPointer(Node node) {
-        String key = switch (node.op()) {
-            case Leaf.Input in -> "input:" + in.label();
-            case Leaf.Param p -> "param:" + p.label();
-            case Leaf.State s -> "state:" + s.label();
-            default -> throw new IrException("no pointer for " + node);
-        };
-        return argPointer(entry.binding(key), node.dtype());
-    }
-
-    private String argPointer(Entry.Binding binding, DType dtype) {
-        String type = dtype == DType.I32 ? "int32_t" : "float";
-        String base = "((" + type + " *) args[" + binding.arg() + "])";
-        return binding.offset() == 0 ? base : "(" + base + " + " + binding.offset() + ")";
+    /** Returns a scalar operand in double precision; a one-element tensor is read as a scalar. */
+    private String scalar(Node node) {
+        Location location = schedule.location(node);
+        return location instanceof Location.Argument || location instanceof Location.Workspace
+                ? value(node) + "[0]"
+                : value(node);
     }
 
     // ---- kernels ---------------------------------------------------------------------------
 
-    private void emitNode(Node node) {
-        if (node.op() instanceof Leaf) {
-            return;
+    private void emitKernel(Kernel kernel) {
+        switch (kernel) {
+            case Kernel.Fused fused -> emitFused(fused);
+            case Kernel.Scalar scalar -> {
+                out.line("/* " + describe(scalar.node()) + " */");
+                out.line("double " + value(scalar.node()) + " = " + expression(scalar.node(), null, "") + ";");
+            }
+            case Kernel.Single single -> emitSingle(single.node());
+            case Kernel.Copy copy -> emitCopy(copy);
         }
+    }
+
+    private void emitFused(Kernel.Fused fused) {
+        for (Node node : fused.nodes()) {
+            out.line("/* " + describe(node) + (fused.stored().contains(node) ? "" : " (register)") + " */");
+        }
+        Set<Node> members = new HashSet<>(fused.nodes());
+        boolean flat = true;
+        for (Node node : fused.nodes()) {
+            for (Node in : node.inputs()) {
+                if (!members.contains(in) && !in.shape().isScalar() && !in.shape().equals(fused.shape())) {
+                    flat = false;
+                }
+            }
+        }
+        Loops loops = flat ? null : new Loops(fused.shape());
+        String index;
+        if (flat) {
+            out.open("for (int64_t i = 0; i < " + new Loops(fused.shape()).elements() + "; i++)");
+            index = "i";
+        } else {
+            loops.open(out);
+            index = loops.index(fused.shape());
+        }
+        for (Node node : fused.nodes()) {
+            out.line("float v" + node.id() + " = " + expression(node, loops, "f") + ";");
+            if (fused.stored().contains(node)) {
+                out.line(value(node) + "[" + index + "] = v" + node.id() + ";");
+            }
+        }
+        if (flat) {
+            out.close();
+        } else {
+            loops.close(out);
+        }
+    }
+
+    /**
+     * Renders an elementwise node applied to its operands: registers by name, scalars converted
+     * to the loop's type, tensors at the loop's index (the flat index i when {@code loops} is null).
+     */
+    private String expression(Node node, Loops loops, String suffix) {
+        String[] operands = new String[node.inputs().size()];
+        for (int i = 0; i < operands.length; i++) {
+            Node in = node.input(i);
+            Location location = schedule.location(in);
+            if (location instanceof Location.Register) {
+                operands[i] = value(in);
+            } else if (in.shape().isScalar()) {
+                operands[i] = suffix.isEmpty() ? scalar(in) : "(float) " + scalar(in);
+            } else if (loops == null) {
+                operands[i] = value(in) + "[i]";
+            } else {
+                operands[i] = value(in) + "[" + loops.index(in.shape()) + "]";
+            }
+        }
+        if (node.op() instanceof Reduce.BroadcastTo) {
+            return operands[0];
+        }
+        if (node.op() instanceof Elementwise op) {
+            return op.c(operands, suffix);
+        }
+        throw new IrException("no C lowering for elementwise op '" + node.op().name() + "'");
+    }
+
+    private void emitSingle(Node node) {
         out.line("/* " + describe(node) + " */");
-        switch (node.op().kernel()) {
-            case ELEMENTWISE -> emitElementwise(node);
-            case MATMUL -> emitMatmul(node, (Matmul) node.op());
-            case REDUCE -> emitSumTo(node, (Reduce.SumTo) node.op());
-            case ROW -> emitRow(node, (RowOp) node.op());
-            case INDEX -> emitIndex(node);
+        switch (node.op()) {
+            case Matmul op -> emitMatmul(node, op);
+            case Reduce.SumTo op -> emitSumTo(node, op);
+            case RowOp op -> emitRow(node, op);
+            case IndexOp.Pick op -> emitPick(node);
+            case IndexOp.OneHot op -> emitOneHot(node, op);
             default -> throw new IrException("no C lowering for op '" + node.op().name() + "'");
         }
     }
@@ -171,52 +200,6 @@ final class EntryEmitter {
         return sb.toString();
     }
 
-    private void emitElementwise(Node node) {
-        if (node.shape().isScalar()) {
-            out.line("double " + values.get(node) + " = " + elementwiseExpression(node, null, "") + ";");
-            return;
-        }
-        Loops loops = new Loops(node.shape());
-        boolean flat = node.inputs().stream().allMatch(in -> in.shape().isScalar() || in.shape().equals(node.shape()));
-        if (flat) {
-            out.open("for (int64_t i = 0; i < " + loops.elements() + "; i++)");
-            out.line(values.get(node) + "[i] = " + elementwiseExpression(node, null, "f") + ";");
-            out.close();
-            return;
-        }
-        loops.open(out);
-        out.line(values.get(node) + "[" + loops.index(node.shape()) + "] = "
-                + elementwiseExpression(node, loops, "f") + ";");
-        loops.close(out);
-    }
-
-    /** Renders the op applied to its operands at the current index, or the flat index i. */
-    private String elementwiseExpression(Node node, Loops loops, String suffix) {
-        String[] operands = new String[node.inputs().size()];
-        for (int i = 0; i < operands.length; i++) {
-            Node in = node.input(i);
-            if (in.shape().isScalar()) {
-                operands[i] = suffix.isEmpty() ? scalar(in) : "(float) " + scalar(in);
-            } else if (loops == null) {
-                operands[i] = values.get(in) + "[i]";
-            } else {
-                operands[i] = values.get(in) + "[" + loops.index(in.shape()) + "]";
-            }
-        }
-        if (node.op() instanceof Reduce.BroadcastTo) {
-            return operands[0];
-        }
-        return ((Elementwise) node.op()).c(operands, suffix);
-    }
-
-    /** Returns a scalar operand; a tensor of one element is read as a scalar here too. */
-    private String scalar(Node node) {
-        String value = values.get(node);
-        return node.op() instanceof Leaf.Constant || node.op() instanceof Leaf.Hyper
-                || node.op() instanceof Leaf.BatchSize || node.shape().isScalar() && !(node.op() instanceof Leaf)
-                ? value : value + "[0]";
-    }
-
     private void emitMatmul(Node node, Matmul op) {
         String[] a = dims(node.input(0).shape());
         String[] b = dims(node.input(1).shape());
@@ -224,9 +207,9 @@ final class EntryEmitter {
         String k = op.transposeA() ? a[0] : a[1];
         String n = op.transposeB() ? b[0] : b[1];
         out.line("kiln_matmul(" + m + ", " + n + ", " + k + ", "
-                + values.get(node.input(0)) + ", " + (op.transposeA() ? 1 : 0) + ", "
-                + values.get(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "
-                + values.get(node) + ");");
+                + value(node.input(0)) + ", " + (op.transposeA() ? 1 : 0) + ", "
+                + value(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "
+                + value(node) + ");");
     }
 
     private void emitSumTo(Node node, Reduce.SumTo op) {
@@ -236,14 +219,14 @@ final class EntryEmitter {
             String acc = "acc" + (temporaries++);
             out.line("double " + acc + " = 0.0;");
             out.open("for (int64_t i = 0; i < " + loops.elements() + "; i++)");
-            out.line(acc + " += " + values.get(in) + "[i];");
+            out.line(acc + " += " + value(in) + "[i];");
             out.close();
-            out.line("double " + values.get(node) + " = " + acc + ";");
+            out.line("double " + value(node) + " = " + acc + ";");
             return;
         }
-        out.line("memset(" + values.get(node) + ", 0, sizeof(float) * (size_t) (" + new Loops(node.shape()).elements() + "));");
+        out.line("memset(" + value(node) + ", 0, sizeof(float) * (size_t) (" + new Loops(node.shape()).elements() + "));");
         loops.open(out);
-        out.line(values.get(node) + "[" + loops.index(op.target()) + "] += " + values.get(in) + "[" + loops.index(in.shape()) + "];");
+        out.line(value(node) + "[" + loops.index(op.target()) + "] += " + value(in) + "[" + loops.index(in.shape()) + "];");
         loops.close(out);
     }
 
@@ -251,8 +234,8 @@ final class EntryEmitter {
         Node in = node.input(0);
         String width = Integer.toString(in.shape().last());
         String rows = "(" + new Loops(in.shape()).elements() + ") / " + width;
-        String x = values.get(in);
-        String y = values.get(node);
+        String x = value(in);
+        String y = value(node);
         out.open("for (int64_t r = 0; r < " + rows + "; r++)");
         out.line("const float *xr = " + x + " + r * " + width + ";");
         if (op == RowOp.ROW_SUM) {
@@ -277,51 +260,32 @@ final class EntryEmitter {
         out.close();
     }
 
-    private void emitIndex(Node node) {
-        if (node.op() instanceof IndexOp.Pick) {
-            Node x = node.input(0);
-            String width = Integer.toString(x.shape().last());
-            out.open("for (int64_t r = 0; r < " + dims(node.shape())[0] + "; r++)");
-            out.line(values.get(node) + "[r] = " + values.get(x) + "[r * " + width + " + " + values.get(node.input(1)) + "[r]];");
-            out.close();
-            return;
-        }
-        IndexOp.OneHot op = (IndexOp.OneHot) node.op();
-        String rows = dims(node.shape())[0];
-        out.line("memset(" + values.get(node) + ", 0, sizeof(float) * (size_t) (" + rows + " * " + op.classes() + "));");
-        out.open("for (int64_t r = 0; r < " + rows + "; r++)");
-        out.line(values.get(node) + "[r * " + op.classes() + " + " + values.get(node.input(1)) + "[r]] = "
-                + values.get(node.input(0)) + "[r];");
+    private void emitPick(Node node) {
+        Node x = node.input(0);
+        String width = Integer.toString(x.shape().last());
+        out.open("for (int64_t r = 0; r < " + dims(node.shape())[0] + "; r++)");
+        out.line(value(node) + "[r] = " + value(x) + "[r * " + width + " + " + value(node.input(1)) + "[r]];");
         out.close();
     }
 
-    // ---- results ---------------------------------------------------------------------------
+    private void emitOneHot(Node node, IndexOp.OneHot op) {
+        String rows = dims(node.shape())[0];
+        out.line("memset(" + value(node) + ", 0, sizeof(float) * (size_t) (" + rows + " * " + op.classes() + "));");
+        out.open("for (int64_t r = 0; r < " + rows + "; r++)");
+        out.line(value(node) + "[r * " + op.classes() + " + " + value(node.input(1)) + "[r]] = "
+                + value(node.input(0)) + "[r];");
+        out.close();
+    }
 
-    private void emitResults() {
-        for (Map.Entry<String, Node> output : graph.outputs().entrySet()) {
-            Node node = output.getValue();
-            String target = argPointer(entry.binding("output:" + output.getKey()), DType.F32);
-            if (node.shape().isScalar()) {
-                out.line(target + "[0] = (float) " + scalar(node) + ";");
-            } else if (!values.get(node).equals(target)) {
-                out.line("memcpy(" + target + ", " + values.get(node) + ", sizeof(float) * (size_t) ("
-                        + new Loops(node.shape()).elements() + "));");
-            }
+    private void emitCopy(Kernel.Copy copy) {
+        Node node = copy.value();
+        String target = render(copy.target());
+        if (node.shape().isScalar()) {
+            out.line(target + "[0] = (float) " + scalar(node) + ";");
+            return;
         }
-        for (Map.Entry<Node, Node> store : graph.stores().entrySet()) {
-            Node target = store.getKey();
-            Node value = store.getValue();
-            if (homedStores.get(target) == value) {
-                continue;
-            }
-            out.line("/* store " + target.op().text() + " */");
-            if (value.shape().isScalar()) {
-                out.line(values.get(target) + "[0] = (float) " + scalar(value) + ";");
-            } else {
-                out.line("memcpy(" + values.get(target) + ", " + values.get(value) + ", sizeof(float) * (size_t) ("
-                        + new Loops(value.shape()).elements() + "));");
-            }
-        }
+        out.line("memcpy(" + target + ", " + value(node) + ", sizeof(float) * (size_t) ("
+                + new Loops(node.shape()).elements() + "));");
     }
 
     // ---- index arithmetic ------------------------------------------------------------------

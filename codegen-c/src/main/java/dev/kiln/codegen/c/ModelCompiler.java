@@ -3,6 +3,8 @@ package dev.kiln.codegen.c;
 import dev.kiln.ir.Entries;
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.ModelSpec;
+import dev.kiln.ir.lower.Lowering;
+import dev.kiln.ir.lower.Schedule;
 import dev.kiln.ir.pass.Pipeline;
 import dev.kiln.ir.pass.Verifier;
 import java.nio.charset.StandardCharsets;
@@ -29,9 +31,11 @@ public final class ModelCompiler {
      * @param cSource the library's C source
      * @param signature hash of the model's IR, returned by the library's {@code _signature()}
      * @param entries the optimized entries
+     * @param schedules the entries lowered to kernels, with their workspace plans
      * @param dumps IR text after each pass, keyed {@code <entry>.<pass>}, when requested
      */
-    public record Result(String cSource, String signature, List<Entry> entries, Map<String, String> dumps) {
+    public record Result(String cSource, String signature, List<Entry> entries, List<Schedule> schedules,
+                         Map<String, String> dumps) {
     }
 
     /**
@@ -50,9 +54,10 @@ public final class ModelCompiler {
             }
             optimized.add(new Entry(entry.name(), pipeline.run(entry.graph()), entry.args(), entry.bindings()));
         }
+        List<Schedule> schedules = optimized.stream().map(Lowering::lower).toList();
         String signature = signature(libraryName, optimized);
-        String source = CEmitter.emit(libraryName, signature, optimized);
-        return new Result(source, signature, optimized, new LinkedHashMap<>(pipeline.dumps()));
+        String source = CEmitter.emit(libraryName, signature, schedules);
+        return new Result(source, signature, optimized, schedules, new LinkedHashMap<>(pipeline.dumps()));
     }
 
     private static String signature(String libraryName, List<Entry> entries) {

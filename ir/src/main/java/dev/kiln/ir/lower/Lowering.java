@@ -1,0 +1,175 @@
+package dev.kiln.ir.lower;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Elementwise;
+import dev.kiln.ir.Entry;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Hyperparameters;
+import dev.kiln.ir.Leaf;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Op;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Lowers an entry to a {@link Schedule} in three steps:
+ * <ol>
+ *   <li>place values that live outside the workspace: leaves, outputs, and store values that
+ *       can be computed in place;
+ *   <li>fuse runs of elementwise nodes of one shape into single loops, keeping values that no
+ *       other kernel reads in registers;
+ *   <li>plan the workspace: buffers whose lifetimes do not overlap share memory.
+ * </ol>
+ */
+public final class Lowering {
+    private final Entry entry;
+    private final Graph graph;
+    private final Map<Node, Location> locations = new IdentityHashMap<>();
+    private final Map<Node, Node> homedStores = new IdentityHashMap<>();
+    private final List<Kernel> kernels = new ArrayList<>();
+
+    private Lowering(Entry entry) {
+        this.entry = entry;
+        this.graph = entry.graph();
+    }
+
+    /** Lowers one entry. */
+    public static Schedule lower(Entry entry) {
+        return new Lowering(entry).run();
+    }
+
+    private Schedule run() {
+        placeLeavesOutputsAndStores();
+
+        fuse();
+
+        addFinalCopies();
+
+        MemoryPlan plan = MemoryPlan.plan(kernels, locations);
+        return new Schedule(entry, List.copyOf(kernels), locations, plan.perRow(), plan.fixed());
+    }
+
+    // ---- placement -------------------------------------------------------------------------
+
+    /**
+     * Places leaves, computes tensor outputs straight into the caller's buffers, and computes a
+     * store's value straight into its target when every other reader of the target has already
+     * run and the value is elementwise. Then element i is read before it is overwritten.
+     */
+    private void placeLeavesOutputsAndStores() {
+        for (Node node : graph.nodes()) {
+            if (node.op() instanceof Leaf leaf) {
+                locations.put(node, leafLocation(node, leaf));
+            }
+        }
+        for (Map.Entry<String, Node> output : graph.outputs().entrySet()) {
+            Node node = output.getValue();
+            if (!node.shape().isScalar() && !locations.containsKey(node)) {
+                locations.put(node, argument(entry.binding("output:" + output.getKey()), DType.F32));
+            }
+        }
+        Map<Node, List<Node>> users = graph.users();
+        for (Map.Entry<Node, Node> store : graph.stores().entrySet()) {
+            Node target = store.getKey();
+            Node value = store.getValue();
+            boolean othersDone = users.get(target).stream().allMatch(u -> u.id() <= value.id());
+            if (value.op() instanceof Elementwise && othersDone && !locations.containsKey(value)
+                    && !value.shape().isScalar()) {
+                locations.put(value, locations.get(target));
+                homedStores.put(target, value);
+            }
+        }
+    }
+
+    private Location leafLocation(Node node, Leaf leaf) {
+        return switch (leaf) {
+            case Leaf.Constant c -> new Location.Constant(c.value());
+            case Leaf.Hyper h -> new Location.Hyperparameter(Hyperparameters.index(h.label()));
+            case Leaf.BatchSize b -> new Location.BatchSize();
+            case Leaf.Input in -> argument(entry.binding("input:" + in.label()), node.dtype());
+            case Leaf.Param p -> argument(entry.binding("param:" + p.label()), node.dtype());
+            case Leaf.State s -> argument(entry.binding("state:" + s.label()), node.dtype());
+        };
+    }
+
+    private static Location argument(Entry.Binding binding, DType dtype) {
+        return new Location.Argument(binding.arg(), binding.offset(), dtype);
+    }
+
+    // ---- fusion ----------------------------------------------------------------------------
+
+    private void fuse() {
+        List<Node> group = new ArrayList<>();
+        for (Node node : graph.nodes()) {
+            if (node.op() instanceof Leaf) {
+                continue;
+            }
+            boolean elementwise = node.op().kernel() == Op.Kernel.ELEMENTWISE;
+            if (node.shape().isScalar()) {
+                if (elementwise) {
+                    locations.put(node, new Location.Scalar(node.id()));
+                    kernels.add(new Kernel.Scalar(node));
+                    continue;
+                }
+                closeGroup(group);
+                locations.put(node, new Location.Scalar(node.id()));
+                kernels.add(new Kernel.Single(node));
+                continue;
+            }
+            if (elementwise) {
+                if (!group.isEmpty() && !group.get(0).shape().equals(node.shape())) {
+                    closeGroup(group);
+                }
+                group.add(node);
+                continue;
+            }
+            closeGroup(group);
+            kernels.add(new Kernel.Single(node));
+        }
+        closeGroup(group);
+    }
+
+    /** Emits the fused loop of {@code group}; a value is stored when anything outside reads it. */
+    private void closeGroup(List<Node> group) {
+        if (group.isEmpty()) {
+            return;
+        }
+        Set<Node> members = new HashSet<>(group);
+        Set<Node> results = new HashSet<>(graph.outputs().values());
+        results.addAll(graph.stores().values());
+        Map<Node, List<Node>> users = graph.users();
+        Set<Node> stored = new LinkedHashSet<>();
+        for (Node node : group) {
+            boolean readOutside = users.get(node).stream().anyMatch(u -> !members.contains(u));
+            if (readOutside || results.contains(node)) {
+                stored.add(node);
+            } else {
+                locations.put(node, new Location.Register(node.id()));
+            }
+        }
+        kernels.add(new Kernel.Fused(group.get(0).shape(), List.copyOf(group), stored));
+        group.clear();
+    }
+
+    // ---- results ---------------------------------------------------------------------------
+
+    private void addFinalCopies() {
+        for (Map.Entry<String, Node> output : graph.outputs().entrySet()) {
+            Node node = output.getValue();
+            Location target = argument(entry.binding("output:" + output.getKey()), DType.F32);
+            if (node.shape().isScalar() || !target.equals(locations.get(node))) {
+                kernels.add(new Kernel.Copy(node, target));
+            }
+        }
+        for (Map.Entry<Node, Node> store : graph.stores().entrySet()) {
+            if (homedStores.get(store.getKey()) != store.getValue()) {
+                kernels.add(new Kernel.Copy(store.getValue(), locations.get(store.getKey())));
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.kiln.ir.lower;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Entries;
+import dev.kiln.ir.Entry;
+import dev.kiln.ir.GraphBuilder;
+import dev.kiln.ir.Loss;
+import dev.kiln.ir.ModelSpec;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Optimizer;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.pass.Pipeline;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LoweringTest {
+
+    /** The reference network: 13-20, one tied 20-20 layer applied nine times with tanh, 20-3. */
+    static ModelSpec referenceNetwork() {
+        GraphBuilder b = new GraphBuilder("forward");
+        Node x = b.input("x", Shape.batched(13), DType.F32);
+        Node h = b.tanh(b.linear(x, b.param("fc1.weight", Shape.of(20, 13)), b.param("fc1.bias", Shape.of(20))));
+        for (int i = 0; i < 9; i++) {
+            h = b.tanh(b.linear(h, b.param("fc2.weight", Shape.of(20, 20)), b.param("fc2.bias", Shape.of(20))));
+        }
+        b.output("output", b.linear(h, b.param("fc3.weight", Shape.of(3, 20)), b.param("fc3.bias", Shape.of(3))));
+        return new ModelSpec("Reference", b.build(), List.of(
+                new ModelSpec.ParamSpec("fc1.weight", Shape.of(20, 13), 13),
+                new ModelSpec.ParamSpec("fc1.bias", Shape.of(20), 13),
+                new ModelSpec.ParamSpec("fc2.weight", Shape.of(20, 20), 20),
+                new ModelSpec.ParamSpec("fc2.bias", Shape.of(20), 20),
+                new ModelSpec.ParamSpec("fc3.weight", Shape.of(3, 20), 20),
+                new ModelSpec.ParamSpec("fc3.bias", Shape.of(3), 20)),
+                Loss.CROSS_ENTROPY, List.of(Optimizer.ADAM, Optimizer.SGD));
+    }
+
+    static List<Schedule> schedules() {
+        List<Schedule> out = new ArrayList<>();
+        for (Entry entry : Entries.build(referenceNetwork())) {
+            Entry optimized = new Entry(entry.name(), new Pipeline(true, false).run(entry.graph()),
+                    entry.args(), entry.bindings());
+            out.add(Lowering.lower(optimized));
+        }
+        return out;
+    }
+
+    @Test
+    void liveBuffersNeverOverlap() {
+        for (Schedule schedule : schedules()) {
+            Map<Node, int[]> lifetimes = lifetimes(schedule);
+            List<Node> buffers = new ArrayList<>(lifetimes.keySet());
+            for (int i = 0; i < buffers.size(); i++) {
+                for (int j = i + 1; j < buffers.size(); j++) {
+                    Location.Workspace a = (Location.Workspace) schedule.location(buffers.get(i));
+                    Location.Workspace b = (Location.Workspace) schedule.location(buffers.get(j));
+                    int[] la = lifetimes.get(buffers.get(i));
+                    int[] lb = lifetimes.get(buffers.get(j));
+                    boolean liveTogether = la[0] <= lb[1] && lb[0] <= la[1];
+                    boolean sameMemory = a.batched() == b.batched()
+                            && a.offset() < b.offset() + b.size() && b.offset() < a.offset() + a.size();
+                    assertFalse(liveTogether && sameMemory, schedule.entry().name() + ": " + buffers.get(i)
+                            + " and " + buffers.get(j) + " are live together in the same memory");
+                }
+            }
+        }
+    }
+
+    @Test
+    void predictReusesTwoHiddenBuffers() {
+        Schedule predict = schedules().get(0);
+        assertEquals("predict", predict.entry().name());
+        assertEquals(40, predict.workspacePerRow(), predict.summary());
+        assertEquals(0, predict.workspaceFixed(), predict.summary());
+    }
+
+    @Test
+    void optimizerUpdateFusesIntoParameters() {
+        for (Schedule schedule : schedules()) {
+            if (schedule.entry().name().startsWith("update_")) {
+                assertEquals(0, schedule.workspacePerRow(), schedule.summary());
+                assertEquals(0, schedule.workspaceFixed(), schedule.summary());
+                assertTrue(schedule.kernels().stream().allMatch(k -> k instanceof Kernel.Fused || k instanceof Kernel.Scalar),
+                        schedule.summary());
+            }
+        }
+    }
+
+    @Test
+    void biasAddAndTanhShareOneLoop() {
+        Schedule predict = schedules().get(0);
+        long fusedPairs = predict.kernels().stream()
+                .filter(k -> k instanceof Kernel.Fused fused && fused.nodes().size() == 2)
+                .count();
+        assertEquals(10, fusedPairs, predict.summary());
+    }
+
+    /** Returns, for every workspace buffer, the first kernel writing it and the last reading it. */
+    private static Map<Node, int[]> lifetimes(Schedule schedule) {
+        Map<Node, int[]> out = new IdentityHashMap<>();
+        List<Kernel> kernels = schedule.kernels();
+        for (int k = 0; k < kernels.size(); k++) {
+            for (Node node : touched(kernels.get(k))) {
+                if (schedule.locations().get(node) instanceof Location.Workspace) {
+                    int index = k;
+                    out.computeIfAbsent(node, n -> new int[] {index, index})[1] = index;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<Node> touched(Kernel kernel) {
+        List<Node> out = new ArrayList<>();
+        switch (kernel) {
+            case Kernel.Fused fused -> fused.nodes().forEach(n -> {
+                out.add(n);
+                out.addAll(n.inputs());
+            });
+            case Kernel.Single single -> {
+                out.add(single.node());
+                out.addAll(single.node().inputs());
+            }
+            case Kernel.Scalar scalar -> out.addAll(scalar.node().inputs());
+            case Kernel.Copy copy -> out.add(copy.value());
+        }
+        return out;
+    }
+}
