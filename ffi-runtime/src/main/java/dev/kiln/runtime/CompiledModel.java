@@ -45,9 +45,7 @@ public abstract class CompiledModel implements AutoCloseable {
     private final MemorySegment grads;
     private final Map<OptimizerKind, MemorySegment> states = new EnumMap<>(OptimizerKind.class);
     private final Map<OptimizerKind, OptimizerConfig> stateOwners = new EnumMap<>(OptimizerKind.class);
-    private final Map<String, MethodHandle> entries = new LinkedHashMap<>();
-    /** Workspace bytes of each entry as {per batch row, fixed}: the sizes are affine in the batch size. */
-    private final Map<String, long[]> workspaceSizes = new LinkedHashMap<>();
+    private final Executor executor;
     private final WorkspacePool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
@@ -57,7 +55,20 @@ public abstract class CompiledModel implements AutoCloseable {
      * default {@code Linear} initialization: uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)].
      */
     protected CompiledModel(ModelDescriptor descriptor, NativeModelLibrary library, long seed) {
+        this(descriptor, new NativeExecutor(descriptor, library), seed);
+    }
+
+    /**
+     * Creates the model on {@code device}, loading its C library or OpenCL program from the class
+     * path of {@code owner}, the generated class.
+     */
+    protected CompiledModel(ModelDescriptor descriptor, Device device, Class<?> owner, long seed) {
+        this(descriptor, device.executor(descriptor, owner), seed);
+    }
+
+    private CompiledModel(ModelDescriptor descriptor, Executor executor, long seed) {
         this.descriptor = descriptor;
+        this.executor = executor;
         long offset = 0;
         for (ModelDescriptor.Param p : descriptor.params()) {
             paramsByName.put(p.name(), p);
@@ -67,32 +78,38 @@ public abstract class CompiledModel implements AutoCloseable {
         long count = Math.max(1, descriptor.parameterCount());
         params = arena.allocate(count * Float.BYTES, 64);
         grads = arena.allocate(count * Float.BYTES, 64);
-        bind(library, "predict", true);
-        bind(library, "evaluate", true);
-        bind(library, "forward_backward", false);
-        for (OptimizerKind kind : descriptor.optimizers()) {
-            bind(library, "update_" + id(kind), false);
-            bind(library, "train_" + id(kind), false);
-        }
         pool = new WorkspacePool(Math.max(2, Runtime.getRuntime().availableProcessors() * 2));
         initialize(seed);
     }
 
-    private void bind(NativeModelLibrary library, String entry, boolean critical) {
-        entries.put(entry, library.entry(entry, critical));
-        MethodHandle size = library.workspaceSize(entry);
-        try {
-            long fixed = (long) size.invokeExact(0L);
-            long perRow = (long) size.invokeExact(1L) - fixed;
-            workspaceSizes.put(entry, new long[] {perRow, fixed});
-        } catch (Throwable e) {
-            throw new NativeLibraryException("workspace size query of " + entry + " in library "
-                    + library.name() + " failed", e);
+    private static String id(OptimizerKind kind) {
+        return kind.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Returns the time spent in kernels and in host-device copies since the last reset, on an
+     * OpenCL device, so users can see when transfers are the bottleneck.
+     *
+     * @throws IllegalStateException on the CPU backend, which has no device copies
+     */
+    public DeviceProfile deviceProfile() {
+        if (!(executor instanceof OpenClExecutor openCl)) {
+            throw new IllegalStateException("model " + descriptor.modelName() + " runs on the CPU; device profiles"
+                    + " exist only on OpenCL devices");
+        }
+        return openCl.profile();
+    }
+
+    /** Resets the device profile of an OpenCL model. */
+    public void resetDeviceProfile() {
+        if (executor instanceof OpenClExecutor openCl) {
+            openCl.resetProfile();
         }
     }
 
-    private static String id(OptimizerKind kind) {
-        return kind.name().toLowerCase(java.util.Locale.ROOT);
+    /** Returns the backend and device this model runs on. */
+    public String device() {
+        return executor.describe();
     }
 
     /** Returns the model's descriptor: its parameters, shapes, loss and optimizers. */
@@ -112,6 +129,7 @@ public abstract class CompiledModel implements AutoCloseable {
                     params.setAtIndex(ValueLayout.JAVA_FLOAT, base + i, (float) random.nextDouble(-bound, bound));
                 }
             }
+            executor.hostChanged(params);
             stateOwners.clear();
         } finally {
             exit();
@@ -144,9 +162,9 @@ public abstract class CompiledModel implements AutoCloseable {
         try {
             Workspace ws = prepare(slot, "predict", batch);
             MemorySegment.copy(samples, 0, ws.inputs, ValueLayout.JAVA_FLOAT, 0, (int) (batch * descriptor.inputWidth()));
-            ws.arg(0, params);
-            ws.arg(1, ws.inputs);
-            ws.arg(2, ws.outputs);
+            ws.arg(0, params, params.byteSize());
+            ws.arg(1, ws.inputs, batch * inputBytes());
+            ws.arg(2, ws.outputs, batch * outputBytes());
             invoke("predict", batch, ws);
             MemorySegment.copy(ws.outputs, ValueLayout.JAVA_FLOAT, 0, out, 0, (int) (batch * descriptor.outputWidth()));
         } finally {
@@ -167,9 +185,9 @@ public abstract class CompiledModel implements AutoCloseable {
         int slot = pool.acquire();
         try {
             Workspace ws = prepare(slot, "predict", batch);
-            ws.arg(0, params);
-            ws.arg(1, samples);
-            ws.arg(2, out);
+            ws.arg(0, params, params.byteSize());
+            ws.arg(1, samples, batch * inputBytes());
+            ws.arg(2, out, batch * outputBytes());
             invoke("predict", batch, ws);
         } finally {
             pool.release(slot);
@@ -264,11 +282,11 @@ public abstract class CompiledModel implements AutoCloseable {
                 Workspace ws = prepare(slot, "evaluate", batch);
                 MemorySegment.copy(samples, start * inWidth, ws.inputs, ValueLayout.JAVA_FLOAT, 0, batch * inWidth);
                 stageLabels(ws, labels, targets, start, batch);
-                ws.arg(0, params);
-                ws.arg(1, ws.inputs);
-                ws.arg(2, ws.labels);
-                ws.arg(3, ws.outputs);
-                ws.arg(4, ws.loss);
+                ws.arg(0, params, params.byteSize());
+                ws.arg(1, ws.inputs, batch * inputBytes());
+                ws.arg(2, ws.labels, batch * labelBytes());
+                ws.arg(3, ws.outputs, batch * outputBytes());
+                ws.arg(4, ws.loss, Float.BYTES);
                 invoke("evaluate", batch, ws);
                 lossSum += (double) ws.loss.get(ValueLayout.JAVA_FLOAT, 0) * batch;
                 if (labels != null) {
@@ -328,11 +346,11 @@ public abstract class CompiledModel implements AutoCloseable {
             stageLabels(ws, labels, targets, 0, batch);
             MemorySegment state = stateFor(optimizer);
             optimizer.beginStep(ws.callValues);
-            ws.arg(0, params);
-            ws.arg(1, state);
-            ws.arg(2, ws.inputs);
-            ws.arg(3, ws.labels);
-            ws.arg(4, ws.loss);
+            ws.arg(0, params, params.byteSize());
+            ws.arg(1, state, state.byteSize());
+            ws.arg(2, ws.inputs, batch * inputBytes());
+            ws.arg(3, ws.labels, batch * labelBytes());
+            ws.arg(4, ws.loss, Float.BYTES);
             invoke(entry, batch, ws);
             return ws.loss.get(ValueLayout.JAVA_FLOAT, 0);
         } finally {
@@ -367,11 +385,11 @@ public abstract class CompiledModel implements AutoCloseable {
             Workspace ws = prepare(slot, "forward_backward", batch);
             MemorySegment.copy(samples, 0, ws.inputs, ValueLayout.JAVA_FLOAT, 0, (int) (batch * descriptor.inputWidth()));
             stageLabels(ws, labels, targets, 0, batch);
-            ws.arg(0, params);
-            ws.arg(1, ws.inputs);
-            ws.arg(2, ws.labels);
-            ws.arg(3, ws.loss);
-            ws.arg(4, grads);
+            ws.arg(0, params, params.byteSize());
+            ws.arg(1, ws.inputs, batch * inputBytes());
+            ws.arg(2, ws.labels, batch * labelBytes());
+            ws.arg(3, ws.loss, Float.BYTES);
+            ws.arg(4, grads, grads.byteSize());
             invoke("forward_backward", batch, ws);
             return ws.loss.get(ValueLayout.JAVA_FLOAT, 0);
         } finally {
@@ -390,9 +408,9 @@ public abstract class CompiledModel implements AutoCloseable {
             Workspace ws = prepare(slot, entry, 1);
             MemorySegment state = stateFor(optimizer);
             optimizer.beginStep(ws.callValues);
-            ws.arg(0, params);
-            ws.arg(1, state);
-            ws.arg(2, grads);
+            ws.arg(0, params, params.byteSize());
+            ws.arg(1, state, state.byteSize());
+            ws.arg(2, grads, grads.byteSize());
             invoke(entry, 1, ws);
         } finally {
             pool.release(slot);
@@ -406,6 +424,7 @@ public abstract class CompiledModel implements AutoCloseable {
                 k -> arena.allocate(Math.max(1, descriptor.stateCount(k)) * Float.BYTES, 64));
         if (stateOwners.get(kind) != optimizer) {
             state.fill((byte) 0);
+            executor.hostChanged(state);
             stateOwners.put(kind, optimizer);
             if (optimizer.steps() != 0) {
                 LOG.log(System.Logger.Level.DEBUG, "optimizer with {0} steps starts fresh state on {1}",
@@ -455,6 +474,7 @@ public abstract class CompiledModel implements AutoCloseable {
         enter();
         try {
             float[] out = new float[(int) p.elements()];
+            executor.beforeHostRead(block);
             MemorySegment.copy(block, ValueLayout.JAVA_FLOAT, paramOffsets.get(p.name()) * Float.BYTES, out, 0, out.length);
             return out;
         } finally {
@@ -469,7 +489,9 @@ public abstract class CompiledModel implements AutoCloseable {
         }
         enter();
         try {
+            executor.beforeHostRead(block);
             MemorySegment.copy(values, 0, block, ValueLayout.JAVA_FLOAT, paramOffsets.get(p.name()) * Float.BYTES, values.length);
+            executor.hostChanged(block);
         } finally {
             exit();
         }
@@ -542,10 +564,21 @@ public abstract class CompiledModel implements AutoCloseable {
 
     // ---- calls -----------------------------------------------------------------------------
 
+    private long inputBytes() {
+        return descriptor.inputWidth() * Float.BYTES;
+    }
+
+    private long outputBytes() {
+        return descriptor.outputWidth() * Float.BYTES;
+    }
+
+    private long labelBytes() {
+        return (descriptor.loss() == LossKind.CROSS_ENTROPY ? 1 : descriptor.outputWidth()) * Float.BYTES;
+    }
+
     private Workspace prepare(int slot, String entry, long batch) {
         Workspace ws = pool.get(slot);
-        long[] size = workspaceSizes.get(entry);
-        long bytes = size[0] * Math.max(batch, ws.capacity) + size[1];
+        long bytes = executor.workspaceBytes(entry, Math.max(batch, ws.capacity));
         long labelWidth = descriptor.loss() == LossKind.CROSS_ENTROPY ? 1 : descriptor.outputWidth();
         ws.ensure(batch, bytes, descriptor.inputWidth(), labelWidth, descriptor.outputWidth());
         Arrays.fill(ws.callValues, 0);
@@ -553,17 +586,7 @@ public abstract class CompiledModel implements AutoCloseable {
     }
 
     private void invoke(String entry, long batch, Workspace ws) {
-        ws.flushCall();
-        int status;
-        try {
-            status = (int) entries.get(entry).invokeExact(batch, ws.call, ws.workspace, ws.args);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native call " + entry + " of " + descriptor.modelName() + " failed", e);
-        }
-        if (status != 0) {
-            throw new IllegalStateException("native call " + entry + " of " + descriptor.modelName()
-                    + " returned status " + status);
-        }
+        executor.invoke(entry, batch, ws);
     }
 
     private void stageLabels(Workspace ws, int[] labels, float[] targets, int start, int batch) {
@@ -664,6 +687,7 @@ public abstract class CompiledModel implements AutoCloseable {
             Thread.onSpinWait();
         }
         pool.close();
+        executor.close();
         arena.close();
     }
 }

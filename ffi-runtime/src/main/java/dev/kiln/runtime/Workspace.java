@@ -54,8 +54,15 @@ final class Workspace implements AutoCloseable {
         MemorySegment.copy(callValues, 0, call, ValueLayout.JAVA_DOUBLE, 0, callValues.length);
     }
 
-    void arg(int index, MemorySegment pointer) {
+    /** Host segments and byte counts of the arguments, for backends that copy them to a device. */
+    final MemorySegment[] argSegments = new MemorySegment[MAX_ARGS];
+    final long[] argBytes = new long[MAX_ARGS];
+
+    /** Sets argument {@code index} of the next call to {@code bytes} bytes at {@code pointer}. */
+    void arg(int index, MemorySegment pointer, long bytes) {
         args.setAtIndex(ValueLayout.ADDRESS, index, pointer);
+        argSegments[index] = pointer;
+        argBytes[index] = bytes;
     }
 
     @Override

@@ -33,7 +33,7 @@ final class JavaClassWriter {
                 import dev.kiln.nn.OptimizerKind;
                 import dev.kiln.runtime.CompiledModel;
                 import dev.kiln.runtime.ModelDescriptor;
-                import dev.kiln.runtime.NativeModelLibrary;
+                import dev.kiln.runtime.Device;
                 import java.io.IOException;
                 import java.nio.file.Path;
                 import java.util.List;
@@ -62,14 +62,24 @@ final class JavaClassWriter {
                     /** Number of outputs per sample. */
                     public static final int OUTPUT_WIDTH = %13$d;
 
-                    /** Creates the model with parameters initialized from {@code seed}. */
+                    /** Creates the model on the CPU with parameters initialized from {@code seed}. */
                     public %3$s(long seed) {
-                        super(DESCRIPTOR, NativeModelLibrary.load(DESCRIPTOR, %3$s.class), seed);
+                        this(seed, Device.cpu());
                     }
 
-                    /** Creates the model with the parameters of a safetensors checkpoint. */
+                    /** Creates the model on {@code device} with parameters initialized from {@code seed}. */
+                    public %3$s(long seed, Device device) {
+                        super(DESCRIPTOR, device, %3$s.class, seed);
+                    }
+
+                    /** Creates the model on the CPU with the parameters of a safetensors checkpoint. */
                     public static %3$s fromCheckpoint(Path file) throws IOException {
-                        %3$s model = new %3$s(0);
+                        return fromCheckpoint(file, Device.cpu());
+                    }
+
+                    /** Creates the model on {@code device} with the parameters of a safetensors checkpoint. */
+                    public static %3$s fromCheckpoint(Path file, Device device) throws IOException {
+                        %3$s model = new %3$s(0, device);
                         try {
                             model.load(file);
                             return model;

@@ -14,6 +14,8 @@ import com.sun.source.util.TreePath;
 import com.sun.source.util.TreePathScanner;
 import com.sun.source.util.Trees;
 import dev.kiln.codegen.c.ModelCompiler;
+import dev.kiln.codegen.opencl.OpenClEmitter;
+import dev.kiln.codegen.opencl.OpenClProgram;
 import dev.kiln.ir.ModelSpec;
 import dev.kiln.ir.lower.Schedule;
 import java.io.IOException;
@@ -39,7 +41,8 @@ import javax.tools.StandardLocation;
  * The Kiln annotation processor. For every class annotated {@code @Model} it reads the class's
  * source with JavaParser, translates it to IR, compiles the IR to C and writes, through the Filer:
  * the C source to {@code META-INF/kiln/src/<library>.c} (which the Kiln Maven plugin compiles into
- * a shared library) and the class {@code Compiled<Name>} next to the model.
+ * a shared library), the OpenCL program and its launch list to {@code META-INF/kiln/opencl/}, and
+ * the class {@code Compiled<Name>} next to the model.
  *
  * <p>Options: {@code -Akiln.verifyIr=true} checks the IR after every pass; {@code -Akiln.dumpIr=true}
  * writes the IR of every stage to {@code META-INF/kiln/ir/<library>.txt}.
@@ -129,6 +132,9 @@ public final class KilnProcessor extends AbstractProcessor {
                 compiled.signature(), model);
         try {
             writeResource(element, "META-INF/kiln/src/" + libraryName + ".c", compiled.cSource());
+            OpenClProgram openCl = OpenClEmitter.emit(libraryName, compiled.schedules());
+            writeResource(element, "META-INF/kiln/opencl/" + libraryName + ".cl", openCl.source());
+            writeResource(element, "META-INF/kiln/opencl/" + libraryName + ".launches", openCl.launchList());
             if (dump) {
                 StringBuilder text = new StringBuilder();
                 text.append("// forward graph of ").append(qualifiedName).append('\n').append(model.forward()).append('\n');

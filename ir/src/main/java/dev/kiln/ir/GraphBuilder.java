@@ -120,6 +120,78 @@ public final class GraphBuilder {
         return apply(Elementwise.SQRT, x);
     }
 
+    public Node log1p(Node x) {
+        return apply(Elementwise.LOG1P, x);
+    }
+
+    public Node rsqrt(Node x) {
+        return apply(Elementwise.RSQRT, x);
+    }
+
+    public Node abs(Node x) {
+        return apply(Elementwise.ABS, x);
+    }
+
+    public Node sign(Node x) {
+        return apply(Elementwise.SIGN, x);
+    }
+
+    public Node sin(Node x) {
+        return apply(Elementwise.SIN, x);
+    }
+
+    public Node cos(Node x) {
+        return apply(Elementwise.COS, x);
+    }
+
+    public Node square(Node x) {
+        return apply(Elementwise.SQUARE, x);
+    }
+
+    public Node reciprocal(Node x) {
+        return apply(Elementwise.RECIPROCAL, x);
+    }
+
+    public Node erf(Node x) {
+        return apply(Elementwise.ERF, x);
+    }
+
+    /** Exact GELU, x Phi(x) with Phi the standard normal CDF. */
+    public Node gelu(Node x) {
+        return apply(Elementwise.GELU, x);
+    }
+
+    /** GELU with the tanh approximation, as PyTorch's {@code gelu(x, approximate="tanh")}. */
+    public Node geluTanh(Node x) {
+        return apply(Elementwise.GELU_TANH, x);
+    }
+
+    public Node softplus(Node x) {
+        return apply(Elementwise.SOFTPLUS, x);
+    }
+
+    public Node silu(Node x) {
+        return apply(Elementwise.SILU, x);
+    }
+
+    /**
+     * Applies leaky_relu with slope {@code alpha} for x <= 0.
+     *
+     * @throws IllegalArgumentException if {@code alpha} is NaN or infinite
+     */
+    public Node leakyRelu(Node x, double alpha) {
+        return apply(Elementwise.leakyRelu(alpha), x);
+    }
+
+    /**
+     * Applies elu, alpha (e^x - 1) for x <= 0.
+     *
+     * @throws IllegalArgumentException if {@code alpha} is NaN or infinite
+     */
+    public Node elu(Node x, double alpha) {
+        return apply(Elementwise.elu(alpha), x);
+    }
+
     public Node add(Node a, Node b) {
         return apply(Elementwise.ADD, a, b);
     }
@@ -142,6 +214,44 @@ public final class GraphBuilder {
 
     public Node eq(Node a, Node b) {
         return apply(Elementwise.EQ, a, b);
+    }
+
+    public Node maximum(Node a, Node b) {
+        return apply(Elementwise.MAXIMUM, a, b);
+    }
+
+    public Node minimum(Node a, Node b) {
+        return apply(Elementwise.MINIMUM, a, b);
+    }
+
+    public Node gt(Node a, Node b) {
+        return apply(Elementwise.GT, a, b);
+    }
+
+    public Node ge(Node a, Node b) {
+        return apply(Elementwise.GE, a, b);
+    }
+
+    public Node lt(Node a, Node b) {
+        return apply(Elementwise.LT, a, b);
+    }
+
+    public Node le(Node a, Node b) {
+        return apply(Elementwise.LE, a, b);
+    }
+
+    public Node ne(Node a, Node b) {
+        return apply(Elementwise.NE, a, b);
+    }
+
+    /** Clamps {@code x} to [lo, hi] elementwise, with lo and hi broadcast against x. */
+    public Node clamp(Node x, Node lo, Node hi) {
+        return apply(Elementwise.CLAMP, x, lo, hi);
+    }
+
+    /** Clamps {@code x} to the constant range [lo, hi]. */
+    public Node clamp(Node x, double lo, double hi) {
+        return clamp(x, constant(lo), constant(hi));
     }
 
     public Node where(Node condition, Node a, Node b) {

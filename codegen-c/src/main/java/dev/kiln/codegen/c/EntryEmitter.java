@@ -106,7 +106,7 @@ final class EntryEmitter {
             case Kernel.Fused fused -> emitFused(fused);
             case Kernel.Scalar scalar -> {
                 out.line("/* " + describe(scalar.node()) + " */");
-                out.line("double " + value(scalar.node()) + " = " + expression(scalar.node(), null, "") + ";");
+                out.line("double " + value(scalar.node()) + " = " + expression(scalar.node(), null, "", Set.of()) + ";");
             }
             case Kernel.Single single -> emitSingle(single.node());
             case Kernel.Copy copy -> emitCopy(copy);
@@ -136,7 +136,7 @@ final class EntryEmitter {
             index = loops.index(fused.shape());
         }
         for (Node node : fused.nodes()) {
-            out.line("float v" + node.id() + " = " + expression(node, loops, "f") + ";");
+            out.line("float v" + node.id() + " = " + expression(node, loops, "f", members) + ";");
             if (fused.stored().contains(node)) {
                 out.line(value(node) + "[" + index + "] = v" + node.id() + ";");
             }
@@ -149,16 +149,16 @@ final class EntryEmitter {
     }
 
     /**
-     * Renders an elementwise node applied to its operands: registers by name, scalars converted
-     * to the loop's type, tensors at the loop's index (the flat index i when {@code loops} is null).
+     * Renders an elementwise node applied to its operands: values of the same fused loop by
+     * register name, scalars converted to the loop's type, tensors at the loop's index (the flat
+     * index i when {@code loops} is null).
      */
-    private String expression(Node node, Loops loops, String suffix) {
+    private String expression(Node node, Loops loops, String suffix, Set<Node> members) {
         String[] operands = new String[node.inputs().size()];
         for (int i = 0; i < operands.length; i++) {
             Node in = node.input(i);
-            Location location = schedule.location(in);
-            if (location instanceof Location.Register) {
-                operands[i] = value(in);
+            if (members.contains(in)) {
+                operands[i] = "v" + in.id();
             } else if (in.shape().isScalar()) {
                 operands[i] = suffix.isEmpty() ? scalar(in) : "(float) " + scalar(in);
             } else if (loops == null) {
