@@ -4,6 +4,7 @@ import dev.kiln.data.CsvFormatOptions;
 import dev.kiln.data.Csv;
 import dev.kiln.data.StandardScaler;
 import dev.kiln.data.Table;
+import dev.kiln.runtime.Device;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +21,8 @@ public final class ClassifyJob {
     }
 
     /** Returns the predicted class name of every row of {@code rows}. */
-    public static List<String> run(Path modelFile, Path rows) throws IOException {
-        try (CompiledWineNet model = CompiledWineNet.fromCheckpoint(modelFile)) {
+    public static List<String> run(Path modelFile, Path rows, Device device) throws IOException {
+        try (CompiledWineNet model = CompiledWineNet.fromCheckpoint(modelFile, device)) {
             Map<String, String> metadata = model.load(modelFile);
             StandardScaler scaler = StandardScaler.fromMetadata(metadata);
             String classes = metadata.get("classes");

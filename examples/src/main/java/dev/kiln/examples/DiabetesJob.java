@@ -8,6 +8,7 @@ import dev.kiln.data.EpochLoss;
 import dev.kiln.data.Split;
 import dev.kiln.data.StandardScaler;
 import dev.kiln.nn.Adam;
+import dev.kiln.runtime.Device;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ public final class DiabetesJob {
     public record Outcome(double testMse, double baselineMse) {
     }
 
-    public static Outcome run(Path data, int epochs, long seed, PrintStream log) throws IOException {
+    public static Outcome run(Path data, int epochs, long seed, Device device, PrintStream log) throws IOException {
         Dataset all = Csv.readRegression(data, "target");
         Split split = Split.trainTest(all, 0.3, seed, false);
         StandardScaler scaler = StandardScaler.fit(split.train());
@@ -40,7 +41,8 @@ public final class DiabetesJob {
         log.printf(Locale.ROOT, "diabetes: %d samples, %d features; train %d, test %d%n",
                 all.size(), all.featureCount(), train.size(), test.size());
 
-        try (CompiledDiabetesNet model = new CompiledDiabetesNet(seed)) {
+        try (CompiledDiabetesNet model = new CompiledDiabetesNet(seed, device)) {
+            log.println("device: " + model.device());
             Adam adam = new Adam(1e-3);
             DataLoader loader = new DataLoader(scaledTrain, 32, true, seed, false);
             EpochLoss epochLoss = new EpochLoss();

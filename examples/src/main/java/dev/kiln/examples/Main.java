@@ -1,5 +1,6 @@
 package dev.kiln.examples;
 
+import dev.kiln.runtime.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,14 +22,16 @@ public final class Main {
 
     static final String USAGE = """
             usage:
-              train-wine [--data FILE] [--out DIR] [--epochs N] [--lr RATE] [--seed S]
+              train-wine [--data FILE] [--out DIR] [--epochs N] [--lr RATE] [--seed S] [--device D]
                   train WineNet on the Wine CSV (default examples/data/wine_data.csv), save it to DIR/wine.safetensors
                   (default DIR: target/wine) with the test rows and their predictions
-              classify --model FILE --rows FILE [--expect FILE]
+              classify --model FILE --rows FILE [--expect FILE] [--device D]
                   load a saved WineNet and print the class of each CSV row of raw features; with --expect, compare
                   with the class names in FILE (one per line) and fail if any differs
-              train-diabetes [--data FILE] [--epochs N] [--seed S]
+              train-diabetes [--data FILE] [--epochs N] [--seed S] [--device D]
                   train DiabetesNet with MSE on the diabetes CSV (default examples/data/diabetes.csv)
+            --device D runs the model on cpu (the C library, default), opencl (the best OpenCL device),
+              opencl:NAME (the OpenCL device whose name contains NAME) or best (OpenCL if present, else cpu)
             """;
 
     public static void main(String[] args) throws IOException {
@@ -44,15 +47,22 @@ public final class Main {
         try {
             switch (args[0]) {
                 case "train-wine" -> {
-                    WineJob.Settings settings = new WineJob.Settings(
-                            options.path("--data", "examples/data/wine_data.csv"),
-                            options.path("--out", "target/wine"),
-                            options.integer("--epochs", 150), 16, options.decimal("--lr", 5e-3), options.integer("--seed", 42));
-                    WineJob.run(settings, System.out);
+                    try (Device device = options.device()) {
+                        WineJob.Settings settings = new WineJob.Settings(
+                                options.path("--data", "examples/data/wine_data.csv"),
+                                options.path("--out", "target/wine"),
+                                options.integer("--epochs", 150), 16, options.decimal("--lr", 5e-3),
+                                options.integer("--seed", 42), device);
+                        WineJob.run(settings, System.out);
+                    }
                 }
                 case "classify" -> classify(options);
-                case "train-diabetes" -> DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
-                        options.integer("--epochs", 40), options.integer("--seed", 42), System.out);
+                case "train-diabetes" -> {
+                    try (Device device = options.device()) {
+                        DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
+                                options.integer("--epochs", 40), options.integer("--seed", 42), device, System.out);
+                    }
+                }
                 default -> {
                     System.err.println("unknown command '" + args[0] + "'");
                     System.err.print(USAGE);
@@ -68,7 +78,10 @@ public final class Main {
     private static void classify(Options options) throws IOException {
         Path model = options.required("--model");
         Path rows = options.required("--rows");
-        List<String> predicted = ClassifyJob.run(model, rows);
+        List<String> predicted;
+        try (Device device = options.device()) {
+            predicted = ClassifyJob.run(model, rows, device);
+        }
         for (int i = 0; i < predicted.size(); i++) {
             System.out.println((i + 1) + "\t" + predicted.get(i));
         }
@@ -127,6 +140,11 @@ public final class Main {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("option " + name + " needs a number, got '" + value + "'");
             }
+        }
+
+        Device device() {
+            String value = value("--device");
+            return value == null ? Device.cpu() : Device.parse(value);
         }
 
         int integer(String name, int fallback) {

@@ -8,6 +8,7 @@ import dev.kiln.data.EpochLoss;
 import dev.kiln.data.Split;
 import dev.kiln.data.StandardScaler;
 import dev.kiln.nn.Adam;
+import dev.kiln.runtime.Device;
 import dev.kiln.runtime.Evaluation;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,11 +31,12 @@ public final class WineJob {
     }
 
     /** Settings of a training run. */
-    public record Settings(Path data, Path outputDir, int epochs, int batchSize, double lr, long seed) {
+    public record Settings(Path data, Path outputDir, int epochs, int batchSize, double lr, long seed, Device device) {
     }
 
     /** Results and files of a run. */
-    public record Outcome(double testAccuracy, double testLoss, Path model, Path testRows, Path predictions) {
+    public record Outcome(double testAccuracy, double testLoss, Path model, Path testRows, Path predictions,
+                          double microsPerStep) {
     }
 
     public static Outcome run(Settings settings, PrintStream log) throws IOException {
@@ -46,14 +48,20 @@ public final class WineJob {
         log.printf(Locale.ROOT, "Wine: %d samples, %d features, classes %s; train %d, test %d%n",
                 all.size(), all.featureCount(), all.classNames(), train.size(), test.size());
 
-        try (CompiledWineNet model = new CompiledWineNet(settings.seed())) {
+        try (CompiledWineNet model = new CompiledWineNet(settings.seed(), settings.device())) {
+            log.println("device: " + model.device());
             Adam adam = new Adam(settings.lr());
+            long stepNanos = 0;
+            long steps = 0;
             DataLoader loader = new DataLoader(train, settings.batchSize(), true, settings.seed(), false);
             EpochLoss epochLoss = new EpochLoss();
             for (int epoch = 0; epoch < settings.epochs(); epoch++) {
                 epochLoss.reset();
                 for (Batch batch : loader.epoch(epoch)) {
+                    long start = System.nanoTime();
                     float loss = model.trainStep(features(batch), classes(batch), batch.size(), adam);
+                    stepNanos += System.nanoTime() - start;
+                    steps++;
                     epochLoss.add(loss, batch.size());
                 }
                 if (epoch % 10 == 9 || epoch == 0 || epoch == settings.epochs() - 1) {
@@ -67,6 +75,9 @@ public final class WineJob {
             Evaluation result = model.evaluate(test.features(), test.classes(), test.size(), 64);
             log.printf(Locale.ROOT, "test accuracy %.4f (%d samples), test loss %.4f%n",
                     result.accuracy(), test.size(), result.meanLoss());
+            double microsPerStep = stepNanos / 1e3 / steps;
+            log.printf(Locale.ROOT, "%.1f us per training step (batch %d, mean over %d steps, including the first)%n",
+                    microsPerStep, settings.batchSize(), steps);
 
             Files.createDirectories(settings.outputDir());
             Path modelFile = settings.outputDir().resolve("wine.safetensors");
@@ -87,7 +98,7 @@ public final class WineJob {
             Files.write(predictions, lines);
             log.println("wrote " + test.size() + " unscaled test rows to " + testRows + " and their predicted classes to "
                     + predictions);
-            return new Outcome(result.accuracy(), result.meanLoss(), modelFile, testRows, predictions);
+            return new Outcome(result.accuracy(), result.meanLoss(), modelFile, testRows, predictions, microsPerStep);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.runtime.Device;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,7 +22,7 @@ class MainJobTest {
     @Test
     void wineReachesNinetyPercentAndReloadsInNewJvm(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 150, 16, 5e-3, 42),
+        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 150, 16, 5e-3, 42, Device.cpu()),
                 new PrintStream(log, true, StandardCharsets.UTF_8));
         assertTrue(outcome.testAccuracy() >= 0.90, "test accuracy " + outcome.testAccuracy() + "\n" + log);
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("epoch 150/150"), "progress is printed per epoch");
@@ -39,8 +40,32 @@ class MainJobTest {
     }
 
     @Test
+    void wineOnOpenClMatchesCpuAccuracy(@TempDir Path dir) throws Exception {
+        Device device;
+        try {
+            device = Device.openCl();
+        } catch (dev.kiln.runtime.opencl.OpenClUnavailableException e) {
+            org.junit.jupiter.api.Assumptions.assumeFalse(System.getenv("KILN_REQUIRE_OPENCL") == null,
+                    "OpenCL is unavailable, so the OpenCL run is skipped: " + e.getMessage());
+            throw e;
+        }
+        try (device) {
+            PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+            WineJob.Outcome cpu = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir.resolve("cpu"),
+                    150, 16, 5e-3, 42, Device.cpu()), quiet);
+            WineJob.Outcome openCl = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir.resolve("opencl"),
+                    150, 16, 5e-3, 42, device), quiet);
+            assertTrue(openCl.testAccuracy() >= 0.90, "OpenCL test accuracy " + openCl.testAccuracy());
+            assertEquals(cpu.testAccuracy(), openCl.testAccuracy(), 1.0 / 53 + 1e-9,
+                    "OpenCL and CPU accuracy differ by more than one test sample");
+            List<String> reloaded = ClassifyJob.run(openCl.model(), openCl.testRows(), device);
+            assertEquals(Files.readAllLines(openCl.predictions()), reloaded);
+        }
+    }
+
+    @Test
     void diabetesBeatsPredictingTheMean() throws IOException {
-        DiabetesJob.Outcome outcome = DiabetesJob.run(Path.of("data/diabetes.csv"), 40, 42,
+        DiabetesJob.Outcome outcome = DiabetesJob.run(Path.of("data/diabetes.csv"), 40, 42, Device.cpu(),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         assertTrue(outcome.testMse() < 0.75 * outcome.baselineMse(),
                 "test MSE " + outcome.testMse() + " vs mean baseline " + outcome.baselineMse());
@@ -48,12 +73,12 @@ class MainJobTest {
 
     @Test
     void classifyRejectsRowsOfWrongWidth(@TempDir Path dir) throws Exception {
-        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1),
+        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1, Device.cpu()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         Path rows = dir.resolve("short.csv");
         Files.writeString(rows, "1,2,3\n");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> ClassifyJob.run(outcome.model(), rows));
+                () -> ClassifyJob.run(outcome.model(), rows, Device.cpu()));
         assertTrue(e.getMessage().contains("3 columns"), e.getMessage());
         assertTrue(e.getMessage().contains("13 features"), e.getMessage());
     }

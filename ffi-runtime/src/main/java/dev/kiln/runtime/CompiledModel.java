@@ -66,6 +66,16 @@ public abstract class CompiledModel implements AutoCloseable {
         this(descriptor, device.executor(descriptor, owner), seed);
     }
 
+    /**
+     * Creates the model on an OpenCL device from an OpenCL program and launch list given as text,
+     * for tools and tests that compile models without the annotation processor.
+     */
+    protected CompiledModel(ModelDescriptor descriptor, Device.OpenCl device, String programSource,
+                            String launchList, long seed) {
+        this(descriptor, new OpenClExecutor(descriptor, programSource, launchList, descriptor.libraryName() + ".launches",
+                device.context()), seed);
+    }
+
     private CompiledModel(ModelDescriptor descriptor, Executor executor, long seed) {
         this.descriptor = descriptor;
         this.executor = executor;

@@ -68,6 +68,10 @@ public abstract sealed class Device implements AutoCloseable permits Device.Cpu,
 
     abstract Executor executor(ModelDescriptor descriptor, Class<?> owner);
 
+    /** Releases the device's resources; closing the CPU does nothing. */
+    @Override
+    public abstract void close();
+
     /** The C library on the CPU. */
     static final class Cpu extends Device {
         @Override
@@ -109,7 +113,7 @@ public abstract sealed class Device implements AutoCloseable permits Device.Cpu,
 
         @Override
         Executor executor(ModelDescriptor descriptor, Class<?> owner) {
-            return new OpenClExecutor(descriptor, owner, context());
+            return OpenClExecutor.fromResources(descriptor, owner, context());
         }
 
         @Override

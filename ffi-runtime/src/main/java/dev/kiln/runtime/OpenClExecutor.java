@@ -56,12 +56,18 @@ final class OpenClExecutor implements Executor {
         }
     }
 
-    OpenClExecutor(ModelDescriptor descriptor, Class<?> owner, OpenClContext context) {
+    /** Loads the program and launch list that the processor wrote next to the generated class. */
+    static OpenClExecutor fromResources(ModelDescriptor descriptor, Class<?> owner, OpenClContext context) {
+        String base = "META-INF/kiln/opencl/" + descriptor.libraryName();
+        return new OpenClExecutor(descriptor, resource(owner, base + ".cl"), resource(owner, base + ".launches"),
+                base + ".launches", context);
+    }
+
+    OpenClExecutor(ModelDescriptor descriptor, String source, String launches, String launchesName,
+                   OpenClContext context) {
         this.modelName = descriptor.modelName();
         this.context = context;
-        String base = "META-INF/kiln/opencl/" + descriptor.libraryName();
-        String source = resource(owner, base + ".cl");
-        this.launchList = LaunchList.parse(resource(owner, base + ".launches"), base + ".launches");
+        this.launchList = LaunchList.parse(launches, launchesName);
         long limit = Math.min(context.device().maxWorkGroupSize(), workGroupCap());
         this.local = (int) Math.max(1, Math.min(64, limit));
         int edge = 1;
