@@ -292,6 +292,7 @@ final class Interpreter {
             case IntegerLiteralExpr literal -> new IntValue(literal.asNumber().longValue());
             case LongLiteralExpr literal -> new IntValue(literal.asNumber().longValue());
             case BooleanLiteralExpr literal -> new BoolValue(literal.getValue());
+            case com.github.javaparser.ast.expr.DoubleLiteralExpr literal -> new Values.DoubleValue(literal.asDouble());
             case EnclosedExpr enclosed -> eval(enclosed.getInner(), scope);
             case CastExpr cast when cast.getType().asString().equals("int") || cast.getType().asString().equals("long") ->
                     eval(cast.getExpression(), scope);
@@ -490,16 +491,17 @@ final class Interpreter {
     }
 
     private Object callUnqualified(MethodCallExpr call, String method, List<Object> args, boolean viaThis) {
+        // Java picks a method of the class over a statically imported op of the same name.
+        List<MethodDeclaration> helpers = self.declaration.getMethodsByName(method).stream()
+                .filter(m -> m.getParameters().size() == args.size()).toList();
+        if (!helpers.isEmpty()) {
+            return call(helpers.get(0), args, call);
+        }
         if (!viaThis) {
             Object op = Ops.apply(this, call, method, args);
             if (op != null) {
                 return op;
             }
-        }
-        List<MethodDeclaration> helpers = self.declaration.getMethodsByName(method).stream()
-                .filter(m -> m.getParameters().size() == args.size()).toList();
-        if (!helpers.isEmpty()) {
-            return call(helpers.get(0), args, call);
         }
         return unknownMethod(call, "'" + method + "' is neither a Kiln op nor a method of " + self.name());
     }
@@ -515,14 +517,14 @@ final class Interpreter {
     }
 
     private Object callTensorMethod(MethodCallExpr call, TensorValue tensor, String method, List<Object> args) {
-        if (method.equals("add") && args.size() == 1 && args.get(0) instanceof TensorValue other) {
-            return Ops.binary(this, call, "add", tensor, other);
+        if (List.of("add", "sub", "mul", "div").contains(method) && args.size() == 1) {
+            return Ops.method(this, call, method, tensor, args.get(0));
         }
         if (method.equals("item") && args.isEmpty()) {
             return new RuntimeScalar();
         }
-        return unknownMethod(call, "Tensor has no method '" + method + "' in the model language; use x.add(y)"
-                + " or the ops of dev.kiln.nn.Functional");
+        return unknownMethod(call, "Tensor has no method '" + method + "' in the model language; use x.add(y),"
+                + " x.sub(y), x.mul(y), x.div(y) or the ops of dev.kiln.nn.Functional");
     }
 
     private Object applyLinear(MethodCallExpr call, LinearLayer layer, String method, List<Object> args) {

@@ -18,6 +18,10 @@ final class Values {
     record IntValue(long value) {
     }
 
+    /** A compile-time floating-point number. */
+    record DoubleValue(double value) {
+    }
+
     /** A compile-time boolean. */
     record BoolValue(boolean value) {
     }

@@ -43,8 +43,11 @@ public final class RowOp implements Op {
 
     @Override
     public double[] evaluate(Node node, List<double[]> inputs, EvalContext context) {
-        double[] x = inputs.get(0);
-        int width = node.input(0).shape().last();
+        return evaluateRows(inputs.get(0), node.input(0).shape().last());
+    }
+
+    /** Evaluates the op on row-major {@code x} whose rows have {@code width} elements. */
+    public double[] evaluateRows(double[] x, int width) {
         int rows = width == 0 ? 0 : x.length / width;
         double[] out = new double[this == ROW_SUM ? rows : x.length];
         for (int r = 0; r < rows; r++) {

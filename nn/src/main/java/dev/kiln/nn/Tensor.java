@@ -78,6 +78,21 @@ public final class Tensor {
         return Functional.add(this, other);
     }
 
+    /** Returns {@code this - other} with NumPy broadcasting. */
+    public Tensor sub(Tensor other) {
+        return Functional.sub(this, other);
+    }
+
+    /** Returns {@code this * other}, elementwise with NumPy broadcasting. */
+    public Tensor mul(Tensor other) {
+        return Functional.mul(this, other);
+    }
+
+    /** Returns {@code this / other}, elementwise with NumPy broadcasting. */
+    public Tensor div(Tensor other) {
+        return Functional.div(this, other);
+    }
+
     @Override
     public String toString() {
         return "Tensor" + Arrays.toString(shape) + Arrays.toString(data);
