@@ -30,6 +30,9 @@ public final class Main {
                   with the class names in FILE (one per line) and fail if any differs
               train-diabetes [--data FILE] [--epochs N] [--seed S] [--device D]
                   train DiabetesNet with MSE on the diabetes CSV (default examples/data/diabetes.csv)
+              derivatives [--x X1,X2,...]
+                  print f(x) = exp(c) + sin(c), c = x^2 cos(x^2), and its first three derivatives, compiled
+                  from ChainFunction.f
             --device D runs the model on cpu (the C library, default), opencl (the best OpenCL device),
               opencl:NAME (the OpenCL device whose name contains NAME) or best (OpenCL if present, else cpu)
             """;
@@ -57,6 +60,7 @@ public final class Main {
                     }
                 }
                 case "classify" -> classify(options);
+                case "derivatives" -> derivatives(options);
                 case "train-diabetes" -> {
                     try (Device device = options.device()) {
                         DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
@@ -103,6 +107,30 @@ public final class Main {
             }
             System.out.printf(Locale.ROOT, "all %d predictions of the loaded model equal those of the trained model%n",
                     predicted.size());
+        }
+    }
+
+    private static void derivatives(Options options) {
+        String text = options.value("--x");
+        String[] parts = (text == null ? "0,0.5,1,1.5" : text).split(",");
+        float[] x = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                x[i] = Float.parseFloat(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--x needs comma-separated numbers, got '" + parts[i] + "'");
+            }
+        }
+        try (CompiledChainFunctionF f = new CompiledChainFunctionF()) {
+            float[][] orders = new float[f.order() + 1][];
+            for (int k = 0; k <= f.order(); k++) {
+                orders[k] = f.derivative(k, x, x.length);
+            }
+            System.out.printf(Locale.ROOT, "%10s %14s %14s %14s %14s%n", "x", "f", "f'", "f''", "f'''");
+            for (int i = 0; i < x.length; i++) {
+                System.out.printf(Locale.ROOT, "%10.4f %14.6f %14.6f %14.6f %14.6f%n",
+                        x[i], orders[0][i], orders[1][i], orders[2][i], orders[3][i]);
+            }
         }
     }
 

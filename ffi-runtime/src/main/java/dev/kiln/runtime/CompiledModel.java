@@ -92,8 +92,16 @@ public abstract class CompiledModel implements AutoCloseable {
         initialize(seed);
     }
 
-    private static String id(OptimizerKind kind) {
-        return kind.name().toLowerCase(java.util.Locale.ROOT);
+    /** Entry names per optimizer, built once so a training step concatenates no strings. */
+    private static final Map<OptimizerKind, String> TRAIN_ENTRIES = entryNames("train_");
+    private static final Map<OptimizerKind, String> UPDATE_ENTRIES = entryNames("update_");
+
+    private static Map<OptimizerKind, String> entryNames(String prefix) {
+        Map<OptimizerKind, String> names = new EnumMap<>(OptimizerKind.class);
+        for (OptimizerKind kind : OptimizerKind.values()) {
+            names.put(kind, prefix + kind.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return names;
     }
 
     /**
@@ -207,13 +215,13 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Returns the most probable class of one sample (the index of the largest output). */
     public int predictClass(float[] sample) {
-        requireClassification("predictClass");
+        requireClassScores("predictClass");
         return argmax(predict(sample), 0, (int) descriptor.outputWidth());
     }
 
     /** Writes the most probable class of each sample of a batch into {@code classes}. */
     public void predictClasses(float[] samples, int batch, int[] classes) {
-        requireClassification("predictClasses");
+        requireClassScores("predictClasses");
         if (classes.length < batch) {
             throw new IllegalArgumentException("class buffer has room for " + classes.length + " classes, but the batch has " + batch + " samples");
         }
@@ -226,7 +234,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Returns the class probabilities of one sample: the softmax of its outputs. */
     public float[] predictProbabilities(float[] sample) {
-        requireClassification("predictProbabilities");
+        requireClassScores("predictProbabilities");
         float[] logits = predict(sample);
         float max = Float.NEGATIVE_INFINITY;
         for (float v : logits) {
@@ -269,6 +277,7 @@ public abstract class CompiledModel implements AutoCloseable {
     public Evaluation evaluate(float[] samples, float[] targets, int count, int batchSize) {
         requireRegression("evaluate with targets");
         checkLength("targets", targets.length, count * descriptor.outputWidth(), count, descriptor.outputShape());
+        checkTargetRange(targets);
         return evaluate(samples, null, targets, count, batchSize);
     }
 
@@ -340,6 +349,7 @@ public abstract class CompiledModel implements AutoCloseable {
     public float trainStep(float[] samples, float[] targets, int batch, OptimizerConfig optimizer) {
         requireRegression("trainStep with targets");
         checkLength("targets", targets.length, batch * descriptor.outputWidth(), batch, descriptor.outputShape());
+        checkTargetRange(targets);
         return trainStep(samples, null, targets, batch, optimizer);
     }
 
@@ -350,7 +360,7 @@ public abstract class CompiledModel implements AutoCloseable {
         enter();
         int slot = pool.acquire();
         try {
-            String entry = "train_" + id(kind);
+            String entry = TRAIN_ENTRIES.get(kind);
             Workspace ws = prepare(slot, entry, batch);
             MemorySegment.copy(samples, 0, ws.inputs, ValueLayout.JAVA_FLOAT, 0, (int) (batch * descriptor.inputWidth()));
             stageLabels(ws, labels, targets, 0, batch);
@@ -383,6 +393,7 @@ public abstract class CompiledModel implements AutoCloseable {
     public float forwardBackward(float[] samples, float[] targets, int batch) {
         requireRegression("forwardBackward with targets");
         checkLength("targets", targets.length, batch * descriptor.outputWidth(), batch, descriptor.outputShape());
+        checkTargetRange(targets);
         return forwardBackward(samples, null, targets, batch);
     }
 
@@ -414,7 +425,7 @@ public abstract class CompiledModel implements AutoCloseable {
         enter();
         int slot = pool.acquire();
         try {
-            String entry = "update_" + id(kind);
+            String entry = UPDATE_ENTRIES.get(kind);
             Workspace ws = prepare(slot, entry, 1);
             MemorySegment state = stateFor(optimizer);
             optimizer.beginStep(ws.callValues);
@@ -430,8 +441,11 @@ public abstract class CompiledModel implements AutoCloseable {
 
     private MemorySegment stateFor(OptimizerConfig optimizer) {
         OptimizerKind kind = optimizer.kind();
-        MemorySegment state = states.computeIfAbsent(kind,
-                k -> arena.allocate(Math.max(1, descriptor.stateCount(k)) * Float.BYTES, 64));
+        MemorySegment state = states.get(kind);
+        if (state == null) {
+            state = arena.allocate(Math.max(1, descriptor.stateCount(kind)) * Float.BYTES, 64);
+            states.put(kind, state);
+        }
         if (stateOwners.get(kind) != optimizer) {
             state.fill((byte) 0);
             executor.hostChanged(state);
@@ -583,14 +597,18 @@ public abstract class CompiledModel implements AutoCloseable {
     }
 
     private long labelBytes() {
-        return (descriptor.loss() == LossKind.CROSS_ENTROPY ? 1 : descriptor.outputWidth()) * Float.BYTES;
+        return labelWidth() * Float.BYTES;
+    }
+
+    /** Returns the label elements per sample: one class index, or one target per output element. */
+    private long labelWidth() {
+        return descriptor.loss().takesClassIndices() ? 1 : descriptor.outputWidth();
     }
 
     private Workspace prepare(int slot, String entry, long batch) {
         Workspace ws = pool.get(slot);
         long bytes = executor.workspaceBytes(entry, Math.max(batch, ws.capacity));
-        long labelWidth = descriptor.loss() == LossKind.CROSS_ENTROPY ? 1 : descriptor.outputWidth();
-        ws.ensure(batch, bytes, descriptor.inputWidth(), labelWidth, descriptor.outputWidth());
+        ws.ensure(batch, bytes, descriptor.inputWidth(), labelWidth(), descriptor.outputWidth());
         Arrays.fill(ws.callValues, 0);
         return ws;
     }
@@ -673,16 +691,36 @@ public abstract class CompiledModel implements AutoCloseable {
     }
 
     private void requireClassification(String what) {
-        if (descriptor.loss() != LossKind.CROSS_ENTROPY) {
-            throw new IllegalArgumentException(what + " needs a classification model; "
+        if (!descriptor.loss().takesClassIndices()) {
+            throw new IllegalArgumentException(what + " needs a model whose loss takes class indices; "
                     + descriptor.modelName() + " is compiled with loss " + descriptor.loss() + " and takes float targets");
         }
     }
 
+    private void requireClassScores(String what) {
+        if (!descriptor.loss().scoresClasses()) {
+            throw new IllegalArgumentException(what + " needs a model whose outputs are class scores; "
+                    + descriptor.modelName() + " is compiled with loss " + descriptor.loss());
+        }
+    }
+
+    /** Rejects targets outside [0, 1] where the loss reads them as probabilities. */
+    private void checkTargetRange(float[] targets) {
+        if (descriptor.loss() != LossKind.BCE_WITH_LOGITS) {
+            return;
+        }
+        for (int i = 0; i < targets.length; i++) {
+            if (!(targets[i] >= 0 && targets[i] <= 1)) {
+                throw new IllegalArgumentException("target " + targets[i] + " at index " + i + " is outside [0, 1]: "
+                        + descriptor.modelName() + " is compiled with BCE_WITH_LOGITS, whose targets are probabilities");
+            }
+        }
+    }
+
     private void requireRegression(String what) {
-        if (descriptor.loss() == LossKind.CROSS_ENTROPY) {
-            throw new IllegalArgumentException(what + " needs a regression model; "
-                    + descriptor.modelName() + " is compiled with cross-entropy and takes int class labels");
+        if (descriptor.loss().takesClassIndices()) {
+            throw new IllegalArgumentException(what + " needs a model whose loss takes float targets; "
+                    + descriptor.modelName() + " is compiled with loss " + descriptor.loss() + " and takes int class labels");
         }
     }
 

@@ -64,9 +64,12 @@ public record ModelDescriptor(String modelName, String libraryName, String signa
         return n;
     }
 
-    /** Returns the number of state elements of an optimizer: one tensor per parameter for SGD, two for Adam. */
+    /**
+     * Returns the number of state elements of an optimizer: per parameter one tensor for SGD, two
+     * for Adam and AdamW, three for RMSprop.
+     */
     public long stateCount(OptimizerKind kind) {
-        return parameterCount() * (kind == OptimizerKind.ADAM ? 2 : 1);
+        return parameterCount() * kind.stateTensorsPerParameter();
     }
 
     private static long product(int[] dims) {

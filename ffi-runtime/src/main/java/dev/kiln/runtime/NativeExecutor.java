@@ -14,6 +14,14 @@ final class NativeExecutor implements Executor {
     /** Workspace bytes of each entry as {per batch row, fixed}: the sizes are affine in the batch size. */
     private final Map<String, long[]> workspaceSizes = new LinkedHashMap<>();
 
+    /** Binds the given entries, each as a critical downcall when it is short and never calls back. */
+    NativeExecutor(String modelName, NativeModelLibrary library, java.util.List<String> criticalEntries) {
+        this.modelName = modelName;
+        for (String entry : criticalEntries) {
+            bind(library, entry, true);
+        }
+    }
+
     NativeExecutor(ModelDescriptor descriptor, NativeModelLibrary library) {
         this.modelName = descriptor.modelName();
         bind(library, "predict", true);

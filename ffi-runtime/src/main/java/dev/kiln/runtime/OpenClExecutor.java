@@ -75,7 +75,7 @@ final class OpenClExecutor implements Executor {
             edge *= 2;
         }
         this.tile = edge;
-        this.program = context.build(source, "-DKILN_LOCAL=" + local + " -DKILN_TILE=" + tile + " -DKILN_GROUPS=" + GROUPS);
+        this.program = context.buildShared(source, "-DKILN_LOCAL=" + local + " -DKILN_TILE=" + tile + " -DKILN_GROUPS=" + GROUPS);
         for (LaunchList.EntryPlan plan : launchList.entries().values()) {
             for (LaunchList.Launch launch : plan.launches()) {
                 Kernel kernel = program.kernel(launch.kernel());
@@ -286,8 +286,8 @@ final class OpenClExecutor implements Executor {
         if (context.isClosed()) {
             return;
         }
+        // The program is shared with other models on this context, which releases it.
         List<AutoCloseable> owned = new java.util.ArrayList<>(kernels.values());
-        owned.add(program);
         residents.values().forEach(r -> owned.add(r.device));
         for (DeviceBuffer buffer : staging) {
             if (buffer != null) {

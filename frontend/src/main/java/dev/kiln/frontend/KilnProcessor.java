@@ -6,6 +6,7 @@ import com.github.javaparser.ParserConfiguration;
 import com.github.javaparser.ast.CompilationUnit;
 import com.github.javaparser.ast.ImportDeclaration;
 import com.github.javaparser.ast.body.ClassOrInterfaceDeclaration;
+import com.github.javaparser.ast.body.MethodDeclaration;
 import com.sun.source.tree.CompilationUnitTree;
 import com.sun.source.tree.LineMap;
 import com.sun.source.tree.Tree;
@@ -31,6 +32,8 @@ import javax.annotation.processing.SupportedOptions;
 import javax.lang.model.SourceVersion;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
+import javax.lang.model.element.ExecutableElement;
+import javax.lang.model.element.AnnotationMirror;
 import javax.lang.model.element.PackageElement;
 import javax.lang.model.element.TypeElement;
 import javax.tools.Diagnostic.Kind;
@@ -52,12 +55,14 @@ public final class KilnProcessor extends AbstractProcessor {
     static final String VERIFY_OPTION = "kiln.verifyIr";
     static final String DUMP_OPTION = "kiln.dumpIr";
     static final String MODEL_ANNOTATION = "dev.kiln.nn.Model";
+    static final String DIFFERENTIABLE_ANNOTATION = "dev.kiln.nn.Differentiable";
+    static final int MAX_ORDER = 8;
 
     private final Map<String, CompilationUnit> parsed = new HashMap<>();
 
     @Override
     public Set<String> getSupportedAnnotationTypes() {
-        return Set.of(MODEL_ANNOTATION);
+        return Set.of(MODEL_ANNOTATION, DIFFERENTIABLE_ANNOTATION);
     }
 
     @Override
@@ -67,6 +72,18 @@ public final class KilnProcessor extends AbstractProcessor {
 
     @Override
     public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
+        TypeElement differentiable = processingEnv.getElementUtils().getTypeElement(DIFFERENTIABLE_ANNOTATION);
+        if (differentiable != null) {
+            for (Element element : round.getElementsAnnotatedWith(differentiable)) {
+                try {
+                    processFunction((ExecutableElement) element);
+                } catch (RuntimeException e) {
+                    processingEnv.getMessager().printMessage(Kind.ERROR, "[KILN000] internal error while compiling"
+                            + " function " + element.getSimpleName() + ": " + e + ". This is a bug in Kiln;"
+                            + " please report it with the class", element);
+                }
+            }
+        }
         TypeElement annotation = processingEnv.getElementUtils().getTypeElement(MODEL_ANNOTATION);
         if (annotation == null) {
             return false;
@@ -111,6 +128,69 @@ public final class KilnProcessor extends AbstractProcessor {
             return;
         }
         emit(element, result.model().get());
+    }
+
+    /** Compiles a {@code @Differentiable} method with its derivatives. */
+    private void processFunction(ExecutableElement method) {
+        TypeElement owner = (TypeElement) method.getEnclosingElement();
+        Trees trees = Trees.instance(processingEnv);
+        TreePath path = trees.getPath(owner);
+        if (path == null) {
+            error(method, DiagnosticIds.SOURCE, "the source of " + owner.getQualifiedName() + " is not available");
+            return;
+        }
+        CompilationUnitTree javacUnit = path.getCompilationUnit();
+        Optional<ClassOrInterfaceDeclaration> declaration = parse(javacUnit)
+                .flatMap(cu -> findClass(cu, owner.getQualifiedName().toString()));
+        Optional<MethodDeclaration> source = declaration.flatMap(d -> d.getMethodsByName(method.getSimpleName().toString())
+                .stream().filter(m -> m.getParameters().size() == method.getParameters().size()).findFirst());
+        if (source.isEmpty()) {
+            error(method, DiagnosticIds.SOURCE, "Kiln could not parse the source of " + method.getSimpleName());
+            return;
+        }
+        int order = 1;
+        for (AnnotationMirror mirror : method.getAnnotationMirrors()) {
+            if (mirror.getAnnotationType().toString().equals(DIFFERENTIABLE_ANNOTATION)) {
+                for (var value : mirror.getElementValues().entrySet()) {
+                    if (value.getKey().getSimpleName().contentEquals("order")) {
+                        order = (Integer) value.getValue().getValue();
+                    }
+                }
+            }
+        }
+        if (order < 0 || order > MAX_ORDER) {
+            error(method, DiagnosticIds.MODEL_STRUCTURE, "@Differentiable(order = " + order + ") is out of range;"
+                    + " compile derivatives of order 0 to " + MAX_ORDER);
+            return;
+        }
+        ModelTranslator.FunctionResult result = new ModelTranslator(this::resolve)
+                .translateFunction(declaration.get(), source.get());
+        for (Diagnostic diagnostic : result.diagnostics()) {
+            report(trees, javacUnit, method, diagnostic);
+        }
+        if (result.function().isEmpty()) {
+            return;
+        }
+        String methodName = method.getSimpleName().toString();
+        String qualifiedName = owner.getQualifiedName() + "." + methodName;
+        String libraryName = qualifiedName.replace('.', '_').replace('$', '_');
+        boolean verify = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(VERIFY_OPTION, "false"));
+        ModelCompiler.Result compiled = ModelCompiler.compileFunction(result.function().get(), order, libraryName,
+                verify, false);
+        String packageName = packageOf(owner);
+        String className = "Compiled" + owner.getSimpleName() + Character.toUpperCase(methodName.charAt(0))
+                + methodName.substring(1);
+        String javaSource = JavaClassWriter.writeFunction(packageName, className, qualifiedName, libraryName,
+                compiled.signature(), result.function().get(), order);
+        try {
+            writeResource(owner, "META-INF/kiln/src/" + libraryName + ".c", compiled.cSource());
+            String generatedName = packageName.isEmpty() ? className : packageName + "." + className;
+            try (Writer writer = processingEnv.getFiler().createSourceFile(generatedName, owner).openWriter()) {
+                writer.write(javaSource);
+            }
+        } catch (IOException e) {
+            error(method, "KILN000", "cannot write the generated files of " + qualifiedName + ": " + e.getMessage());
+        }
     }
 
     private void emit(TypeElement element, ModelSpec model) {

@@ -29,6 +29,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
 
 /**
  * Turns a model class into a {@link ModelSpec}: instantiates its fields symbolically (layers and
@@ -65,6 +66,50 @@ public final class ModelTranslator {
             spec = buildSpec(model, root, forward);
         }
         return new Result(diagnostics.isEmpty() ? spec : Optional.empty(), List.copyOf(diagnostics));
+    }
+
+    /** The result of translating a differentiable function: its graph, or the diagnostics. */
+    public record FunctionResult(Optional<dev.kiln.ir.Graph> function, List<Diagnostic> diagnostics) {
+    }
+
+    /**
+     * Translates a method {@code Tensor m(@Shape(...) Tensor x)} of {@code owner} into a graph with
+     * input {@code x} and output {@code output}, for compiling with its derivatives.
+     */
+    public FunctionResult translateFunction(ClassOrInterfaceDeclaration owner, MethodDeclaration method) {
+        graph = new GraphBuilder(method.getNameAsString());
+        ModuleInstance root = new ModuleInstance(owner, "");
+        new Instantiator(this).instantiate(root, List.of(), owner);
+        if (!params.isEmpty()) {
+            error(DiagnosticIds.MODEL_STRUCTURE, method, "differentiable function " + method.getNameAsString()
+                    + " belongs to a class with layers " + paramNames + "; compile layers as a @Model and keep"
+                    + " @Differentiable methods free of trainable parameters");
+        }
+        if (method.getParameters().size() != 1 || !method.getParameter(0).getTypeAsString().equals("Tensor")) {
+            error(DiagnosticIds.MODEL_STRUCTURE, method, "a @Differentiable method takes exactly one input,"
+                    + " '" + method.getNameAsString() + "(@Shape(...) Tensor x)'");
+            return new FunctionResult(Optional.empty(), List.copyOf(diagnostics));
+        }
+        Parameter input = method.getParameter(0);
+        int[] sampleShape = shapeOf(input, root);
+        if (sampleShape == null) {
+            return new FunctionResult(Optional.empty(), List.copyOf(diagnostics));
+        }
+        graph.origin(origin(input));
+        dev.kiln.ir.Node x = graph.input(input.getNameAsString(), Shape.batched(sampleShape), DType.F32);
+        Object result = new Interpreter(this, root).call(method, List.of(new TensorValue(x)), method);
+        if (result instanceof TensorValue tensor && diagnostics.isEmpty()) {
+            if (!tensor.node().shape().isBatched()) {
+                error(DiagnosticIds.SHAPE, method, method.getNameAsString() + " returns shape " + tensor.node().shape()
+                        + " without the batch axis; return one value per sample");
+            } else {
+                graph.output("output", tensor.node());
+                return new FunctionResult(Optional.of(graph.build()), List.of());
+            }
+        } else if (result != Poison.INSTANCE && diagnostics.isEmpty()) {
+            error(DiagnosticIds.MODEL_STRUCTURE, method, method.getNameAsString() + " must return a tensor");
+        }
+        return new FunctionResult(Optional.empty(), List.copyOf(diagnostics));
     }
 
     private MethodDeclaration findForward(ClassOrInterfaceDeclaration model) {
@@ -113,8 +158,8 @@ public final class ModelTranslator {
             return Optional.empty();
         }
         Loss loss = lossOf(model);
-        if (loss == Loss.CROSS_ENTROPY && tensor.node().shape().rank() != 2) {
-            error(DiagnosticIds.SHAPE, forward, "cross-entropy needs forward to return class scores of shape [B, classes], got "
+        if (loss.needsClassRows() && tensor.node().shape().rank() != 2) {
+            error(DiagnosticIds.SHAPE, forward, lossText(loss) + " needs forward to return class scores of shape [B, classes], got "
                     + tensor.node().shape());
             return Optional.empty();
         }
@@ -169,13 +214,23 @@ public final class ModelTranslator {
             return Loss.CROSS_ENTROPY;
         }
         String name = lastName(value);
-        return switch (name) {
-            case "CROSS_ENTROPY" -> Loss.CROSS_ENTROPY;
-            case "MSE" -> Loss.MSE;
-            default -> {
-                error(DiagnosticIds.MODEL_STRUCTURE, value, "unknown loss '" + value + "'; use LossKind.CROSS_ENTROPY or LossKind.MSE");
-                yield Loss.CROSS_ENTROPY;
+        for (Loss loss : Loss.values()) {
+            if (loss.name().equals(name)) {
+                return loss;
             }
+        }
+        error(DiagnosticIds.MODEL_STRUCTURE, value, "unknown loss '" + value + "'; use one of "
+                + choices("LossKind.", Loss.values()));
+        return Loss.CROSS_ENTROPY;
+    }
+
+    /** Returns the loss's name as the message of a shape error uses it, e.g. "cross-entropy". */
+    private static String lossText(Loss loss) {
+        return switch (loss) {
+            case CROSS_ENTROPY -> "cross-entropy";
+            case SOFT_CROSS_ENTROPY -> "cross-entropy over class probabilities";
+            case NLL -> "NLL loss";
+            default -> loss.name();
         };
     }
 
@@ -187,14 +242,32 @@ public final class ModelTranslator {
         NodeList<Expression> items = value instanceof ArrayInitializerExpr array ? array.getValues() : new NodeList<>(value);
         List<Optimizer> optimizers = new ArrayList<>();
         for (Expression item : items) {
-            switch (lastName(item)) {
-                case "ADAM" -> optimizers.add(Optimizer.ADAM);
-                case "SGD" -> optimizers.add(Optimizer.SGD);
-                default -> error(DiagnosticIds.MODEL_STRUCTURE, item, "unknown optimizer '" + item
-                        + "'; use OptimizerKind.ADAM or OptimizerKind.SGD");
+            String name = lastName(item);
+            Optimizer optimizer = null;
+            for (Optimizer candidate : Optimizer.values()) {
+                if (candidate.name().equals(name)) {
+                    optimizer = candidate;
+                }
+            }
+            if (optimizer == null) {
+                error(DiagnosticIds.MODEL_STRUCTURE, item, "unknown optimizer '" + item + "'; use one of "
+                        + choices("OptimizerKind.", Optimizer.values()));
+            } else if (optimizers.contains(optimizer)) {
+                error(DiagnosticIds.MODEL_STRUCTURE, item, "optimizer '" + item + "' is listed twice; list each"
+                        + " optimizer once");
+            } else {
+                optimizers.add(optimizer);
             }
         }
         return optimizers;
+    }
+
+    private static String choices(String prefix, Enum<?>[] values) {
+        StringJoiner joined = new StringJoiner(", ");
+        for (Enum<?> value : values) {
+            joined.add(prefix + value.name());
+        }
+        return joined.toString();
     }
 
     private static String lastName(Expression expression) {

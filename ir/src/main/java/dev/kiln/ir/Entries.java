@@ -41,6 +41,45 @@ public final class Entries {
         return entries;
     }
 
+    /**
+     * Returns the entries {@code derivative_0} to {@code derivative_<order>} of a function with one
+     * input {@code x} and an output named {@code output}: entry k computes the k-th derivative of
+     * the sum of the outputs with respect to the input, by differentiating the (k-1)-th derivative
+     * again. For a function applied elementwise that is f^(k) at every element. Each entry takes
+     * {@code (x, output)}.
+     */
+    public static List<Entry> derivatives(Graph function, int order) {
+        if (order < 0) {
+            throw new IrException("derivative order must be >= 0, got " + order);
+        }
+        List<Node> inputs = function.leaves(Leaf.Input.class);
+        if (inputs.size() != 1 || !function.leaves(Leaf.Param.class).isEmpty()) {
+            throw new IrException("a differentiable function takes exactly one input and no parameters; "
+                    + function.name() + " has inputs " + inputs + " and parameters " + function.leaves(Leaf.Param.class));
+        }
+        String inputLabel = Graph.labelOf(inputs.get(0));
+        List<Entry> entries = new ArrayList<>();
+        for (int k = 0; k <= order; k++) {
+            GraphCopier copier = new GraphCopier("derivative_" + k);
+            for (Node node : function.nodes()) {
+                copier.copy(node);
+            }
+            GraphBuilder b = copier.builder();
+            Node x = copier.mapped(inputs.get(0));
+            Node value = copier.mapped(function.output(OUTPUT));
+            for (int i = 0; i < k; i++) {
+                value = Autodiff.grad(b, b.sum(value), List.of(x)).get(0);
+            }
+            b.output(OUTPUT, value);
+            List<Entry.Arg> args = List.of(new Entry.Arg(inputLabel, DType.F32, false),
+                    new Entry.Arg(OUTPUT, DType.F32, true));
+            Map<String, Entry.Binding> bindings = Map.of("input:" + inputLabel, new Entry.Binding(0, 0),
+                    "output:" + OUTPUT, new Entry.Binding(1, 0));
+            entries.add(new Entry("derivative_" + k, b.build(), args, bindings));
+        }
+        return entries;
+    }
+
     /** Returns the offset of each parameter in the parameter block. */
     public static Map<String, Long> paramOffsets(ModelSpec model) {
         Map<String, Long> offsets = new LinkedHashMap<>();

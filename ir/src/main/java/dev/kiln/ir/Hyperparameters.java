@@ -21,10 +21,20 @@ public final class Hyperparameters {
     public static final String STEP = "step";
     public static final String TRAINING = "training";
     public static final String SEED = "seed";
+    /** RMSprop's smoothing constant of the squared-gradient average. */
+    public static final String ALPHA = "alpha";
+    /** RMSprop's flag: normalize by the estimated variance instead of the uncentered second moment. */
+    public static final String CENTERED = "centered";
+    /** Maximum global L2 norm of the gradients; 0 or infinity turns clipping off. */
+    public static final String MAX_GRAD_NORM = "max_grad_norm";
 
-    /** Field order of {@code kiln_call}. */
+    /**
+     * Field order of {@code kiln_call}. New names go at the end, so that the index of every
+     * existing field stays the same.
+     */
     public static final List<String> NAMES = List.of(
-            LR, MOMENTUM, DAMPENING, NESTEROV, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP, TRAINING, SEED);
+            LR, MOMENTUM, DAMPENING, NESTEROV, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP, TRAINING, SEED,
+            ALPHA, CENTERED, MAX_GRAD_NORM);
 
     /** Returns the index of a hyperparameter in {@code kiln_call}. */
     public static int index(String name) {

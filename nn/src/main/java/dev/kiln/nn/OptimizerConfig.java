@@ -8,9 +8,10 @@ import dev.kiln.ir.Hyperparameters;
  * buffers) of the instance it last trained with and starts fresh state for a new instance.
  * Setters may be called between steps, for learning-rate schedules.
  */
-public abstract sealed class OptimizerConfig permits Adam, Sgd {
+public abstract sealed class OptimizerConfig permits Adam, AdamW, RmsProp, Sgd {
     private double lr;
     private double weightDecay;
+    private double maxGradNorm = Double.POSITIVE_INFINITY;
     private long steps;
 
     OptimizerConfig(double lr) {
@@ -46,6 +47,29 @@ public abstract sealed class OptimizerConfig permits Adam, Sgd {
         return this;
     }
 
+    /** Returns the maximum global gradient norm, or infinity when clipping is off (the default). */
+    public double clipGradNorm() {
+        return maxGradNorm;
+    }
+
+    /**
+     * Clips the gradients by their global L2 norm before each update, as
+     * {@code torch.nn.utils.clip_grad_norm_(parameters, maxNorm)} before {@code step()}: every
+     * gradient is scaled by min(1, maxNorm / (total + 1e-6)), where total is the L2 norm over all
+     * parameter gradients together. The clipping runs inside the compiled update, so a training
+     * step stays one native call. Infinity turns clipping off.
+     *
+     * @throws IllegalArgumentException if {@code maxNorm} is not positive
+     */
+    public OptimizerConfig clipGradNorm(double maxNorm) {
+        if (!(maxNorm > 0)) {
+            throw new IllegalArgumentException("max gradient norm must be > 0 (infinity turns clipping off), got "
+                    + maxNorm);
+        }
+        this.maxGradNorm = maxNorm;
+        return this;
+    }
+
     /** Returns the number of steps taken so far. */
     public long steps() {
         return steps;
@@ -61,6 +85,8 @@ public abstract sealed class OptimizerConfig permits Adam, Sgd {
         call[Hyperparameters.index(Hyperparameters.LR)] = lr;
         call[Hyperparameters.index(Hyperparameters.WEIGHT_DECAY)] = weightDecay;
         call[Hyperparameters.index(Hyperparameters.STEP)] = steps;
+        // 0 turns clipping off in the compiled update without computing max_norm / total at all.
+        call[Hyperparameters.index(Hyperparameters.MAX_GRAD_NORM)] = Double.isInfinite(maxGradNorm) ? 0 : maxGradNorm;
     }
 
     abstract void write(double[] call);

@@ -46,9 +46,22 @@ public final class ModelCompiler {
      * @param dump keep the IR text of every stage
      */
     public static Result compile(ModelSpec model, String libraryName, boolean verify, boolean dump) {
+        return compileEntries(Entries.build(model), libraryName, verify, dump);
+    }
+
+    /**
+     * Compiles a differentiable function with its derivatives up to {@code order}: the entries
+     * {@code derivative_0} to {@code derivative_<order>} of {@link Entries#derivatives}.
+     */
+    public static Result compileFunction(dev.kiln.ir.Graph function, int order, String libraryName, boolean verify,
+                                         boolean dump) {
+        return compileEntries(Entries.derivatives(function, order), libraryName, verify, dump);
+    }
+
+    private static Result compileEntries(List<Entry> entries, String libraryName, boolean verify, boolean dump) {
         Pipeline pipeline = new Pipeline(verify, dump);
         List<Entry> optimized = new ArrayList<>();
-        for (Entry entry : Entries.build(model)) {
+        for (Entry entry : entries) {
             if (verify) {
                 Verifier.verify(entry.graph(), "build");
             }

@@ -33,6 +33,7 @@ public final class OpenClContext implements AutoCloseable {
     private final MemorySegment queue;
     private final ProgramCache cache;
     private final Set<Object> owned = new LinkedHashSet<>();
+    private final java.util.Map<String, Program> shared = new java.util.HashMap<>();
     private final List<PendingEvent> pending = new ArrayList<>();
     private long kernelNanos;
     private long transferNanos;
@@ -119,6 +120,23 @@ public final class OpenClContext implements AutoCloseable {
         cacheMisses++;
         storeBinary(key, program);
         return own(new Program(this, program, false));
+    }
+
+    /**
+     * Returns the program for {@code source} and {@code options}, building it on the first request
+     * only. The context owns shared programs and releases them when it closes, so callers must not
+     * close them. Drivers such as PoCL compile each kernel per program object, so sharing one
+     * program between models also shares that work.
+     */
+    public synchronized Program buildShared(String source, String options) {
+        ensureOpen();
+        String key = ProgramCache.key(device, source, options == null ? "" : options.strip());
+        Program program = shared.get(key);
+        if (program == null) {
+            program = build(source, options);
+            shared.put(key, program);
+        }
+        return program;
     }
 
     /** Returns how many {@link #build} calls loaded a cached binary. */

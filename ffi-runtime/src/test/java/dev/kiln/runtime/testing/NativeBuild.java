@@ -2,12 +2,15 @@ package dev.kiln.runtime.testing;
 
 import dev.kiln.codegen.c.CCompiler;
 import dev.kiln.codegen.c.ModelCompiler;
+import dev.kiln.codegen.opencl.OpenClEmitter;
+import dev.kiln.codegen.opencl.OpenClProgram;
 import dev.kiln.ir.Loss;
 import dev.kiln.ir.ModelSpec;
 import dev.kiln.ir.Optimizer;
 import dev.kiln.nn.LossKind;
 import dev.kiln.nn.OptimizerKind;
 import dev.kiln.runtime.CompiledModel;
+import dev.kiln.runtime.Device;
 import dev.kiln.runtime.ModelDescriptor;
 import dev.kiln.runtime.NativeModelLibrary;
 import java.nio.file.Path;
@@ -60,6 +63,11 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
         return switch (loss) {
             case CROSS_ENTROPY -> LossKind.CROSS_ENTROPY;
             case MSE -> LossKind.MSE;
+            case L1 -> LossKind.L1;
+            case HUBER -> LossKind.HUBER;
+            case BCE_WITH_LOGITS -> LossKind.BCE_WITH_LOGITS;
+            case SOFT_CROSS_ENTROPY -> LossKind.SOFT_CROSS_ENTROPY;
+            case NLL -> LossKind.NLL;
         };
     }
 
@@ -67,6 +75,8 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
         return switch (optimizer) {
             case SGD -> OptimizerKind.SGD;
             case ADAM -> OptimizerKind.ADAM;
+            case ADAMW -> OptimizerKind.ADAMW;
+            case RMSPROP -> OptimizerKind.RMSPROP;
         };
     }
 
@@ -75,12 +85,36 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
         return new TestModel(this, seed);
     }
 
+    /**
+     * Renders the same model as an OpenCL program: the schedules that the C library was rendered
+     * from, passed to {@link OpenClEmitter} under the same library name.
+     */
+    public OpenClProgram openClProgram() {
+        ModelCompiler.Result result = ModelCompiler.compile(spec, descriptor.libraryName(), true, false);
+        return OpenClEmitter.emit(descriptor.libraryName(), result.schedules());
+    }
+
+    /**
+     * Returns a new model instance on an OpenCL device with parameters initialized from
+     * {@code seed}, the same values that {@link #newModel} gives for that seed. The work-group
+     * size cap {@code kiln.opencl.maxWorkGroupSize} is read here, once.
+     */
+    public TestModel openClModel(Device.OpenCl device, long seed) {
+        OpenClProgram program = openClProgram();
+        return new TestModel(this, device, program.source(), program.launchList(), seed);
+    }
+
     /** A {@link CompiledModel} over a test build, as a generated class would be. */
     public static final class TestModel extends CompiledModel {
         private final NativeBuild build;
 
         TestModel(NativeBuild build, long seed) {
             super(build.descriptor(), build.library(), seed);
+            this.build = build;
+        }
+
+        TestModel(NativeBuild build, Device.OpenCl device, String programSource, String launchList, long seed) {
+            super(build.descriptor(), device, programSource, launchList, seed);
             this.build = build;
         }
 

@@ -34,8 +34,11 @@ record MemoryPlan(long perRow, long fixed) {
         List<Allocation> fixed = new ArrayList<>();
         long perRowPeak = 0;
         long fixedPeak = 0;
+        // Sorting by node id as well keeps the plan, and so the generated source, the same on every build.
         for (Map.Entry<Node, Integer> definition : definedAt.entrySet().stream()
-                .sorted(Map.Entry.comparingByValue()).toList()) {
+                .sorted(java.util.Comparator.comparing((Map.Entry<Node, Integer> e) -> e.getValue())
+                        .thenComparing(e -> e.getKey().id()))
+                .toList()) {
             Node node = definition.getKey();
             int start = definition.getValue();
             int end = lastUse.getOrDefault(node, start);

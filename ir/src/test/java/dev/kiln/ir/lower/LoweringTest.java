@@ -73,6 +73,22 @@ class LoweringTest {
     }
 
     @Test
+    void planIsTheSameOnEveryBuild() {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            assertEquals(planText(schedules()), planText(schedules()));
+        }
+    }
+
+    private static String planText(List<Schedule> schedules) {
+        StringBuilder text = new StringBuilder();
+        for (Schedule schedule : schedules) {
+            schedule.entry().graph().nodes().forEach(node ->
+                    text.append(node.id()).append(':').append(schedule.locations().get(node)).append('\n'));
+        }
+        return text.toString();
+    }
+
+    @Test
     void predictReusesTwoHiddenBuffers() {
         Schedule predict = schedules().get(0);
         assertEquals("predict", predict.entry().name());
@@ -84,9 +100,13 @@ class LoweringTest {
     void optimizerUpdateFusesIntoParameters() {
         for (Schedule schedule : schedules()) {
             if (schedule.entry().name().startsWith("update_")) {
+                // The only workspace is the squared gradients summed into the global gradient norm
+                // for clipping, at most one float per parameter element, and the only kernels that
+                // are not fused loops or scalar code are those sums.
                 assertEquals(0, schedule.workspacePerRow(), schedule.summary());
-                assertEquals(0, schedule.workspaceFixed(), schedule.summary());
-                assertTrue(schedule.kernels().stream().allMatch(k -> k instanceof Kernel.Fused || k instanceof Kernel.Scalar),
+                assertTrue(schedule.workspaceFixed() <= referenceNetwork().parameterCount(), schedule.summary());
+                assertTrue(schedule.kernels().stream().allMatch(k -> k instanceof Kernel.Fused || k instanceof Kernel.Scalar
+                                || k instanceof Kernel.Single single && single.node().op().name().equals("sum_to")),
                         schedule.summary());
             }
         }
