@@ -33,6 +33,8 @@ public final class Main {
               derivatives [--x X1,X2,...]
                   print f(x) = exp(c) + sin(c), c = x^2 cos(x^2), and its first three derivatives, compiled
                   from ChainFunction.f
+              fit-derivative [--steps N] [--seed S] [--device D]
+                  fit u(x) to sin(x) with a loss that also penalizes du/dx against cos(x)
             --device D runs the model on cpu (the C library, default), opencl (the best OpenCL device),
               opencl:NAME (the OpenCL device whose name contains NAME) or best (OpenCL if present, else cpu)
             """;
@@ -61,6 +63,12 @@ public final class Main {
                 }
                 case "classify" -> classify(options);
                 case "derivatives" -> derivatives(options);
+                case "fit-derivative" -> {
+                    try (Device device = options.device()) {
+                        DerivativeFitJob.run(options.integer("--steps", 3000), options.integer("--seed", 42), device,
+                                System.out);
+                    }
+                }
                 case "train-diabetes" -> {
                     try (Device device = options.device()) {
                         DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),

@@ -276,7 +276,7 @@ public abstract class CompiledModel implements AutoCloseable {
     /** Returns the mean loss over a regression dataset; accuracy is NaN. */
     public Evaluation evaluate(float[] samples, float[] targets, int count, int batchSize) {
         requireRegression("evaluate with targets");
-        checkLength("targets", targets.length, count * descriptor.outputWidth(), count, descriptor.outputShape());
+        checkLength("targets", targets.length, count * descriptor.targetWidth(), count, descriptor.targetShape());
         checkTargetRange(targets);
         return evaluate(samples, null, targets, count, batchSize);
     }
@@ -348,7 +348,7 @@ public abstract class CompiledModel implements AutoCloseable {
     /** Runs one training step on a batch of samples with regression targets. */
     public float trainStep(float[] samples, float[] targets, int batch, OptimizerConfig optimizer) {
         requireRegression("trainStep with targets");
-        checkLength("targets", targets.length, batch * descriptor.outputWidth(), batch, descriptor.outputShape());
+        checkLength("targets", targets.length, batch * descriptor.targetWidth(), batch, descriptor.targetShape());
         checkTargetRange(targets);
         return trainStep(samples, null, targets, batch, optimizer);
     }
@@ -392,7 +392,7 @@ public abstract class CompiledModel implements AutoCloseable {
     /** Computes the mean loss and the parameter gradients for a batch with regression targets. */
     public float forwardBackward(float[] samples, float[] targets, int batch) {
         requireRegression("forwardBackward with targets");
-        checkLength("targets", targets.length, batch * descriptor.outputWidth(), batch, descriptor.outputShape());
+        checkLength("targets", targets.length, batch * descriptor.targetWidth(), batch, descriptor.targetShape());
         checkTargetRange(targets);
         return forwardBackward(samples, null, targets, batch);
     }
@@ -602,7 +602,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Returns the label elements per sample: one class index, or one target per output element. */
     private long labelWidth() {
-        return descriptor.loss().takesClassIndices() ? 1 : descriptor.outputWidth();
+        return descriptor.loss().takesClassIndices() ? 1 : descriptor.targetWidth();
     }
 
     private Workspace prepare(int slot, String entry, long batch) {
@@ -621,7 +621,7 @@ public abstract class CompiledModel implements AutoCloseable {
         if (labels != null) {
             MemorySegment.copy(labels, start, ws.labels, ValueLayout.JAVA_INT, 0, batch);
         } else {
-            int width = (int) descriptor.outputWidth();
+            int width = (int) descriptor.targetWidth();
             MemorySegment.copy(targets, start * width, ws.labels, ValueLayout.JAVA_FLOAT, 0, batch * width);
         }
     }

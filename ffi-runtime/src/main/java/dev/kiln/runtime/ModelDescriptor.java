@@ -17,11 +17,21 @@ import java.util.List;
  * @param outputShape per-sample shape of the output, without the batch axis
  * @param loss the loss compiled into the training entries
  * @param optimizers the optimizers compiled into the library
+ * @param targetShape per-sample shape of the float targets; empty for class indices
  */
 public record ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
-                              int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers) {
+                              int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers,
+                              int[] targetShape) {
+
+    /** Describes a model with a standard loss, whose targets have the output's shape. */
+    public ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
+                           int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers) {
+        this(modelName, libraryName, signature, params, inputShape, outputShape, loss, optimizers,
+                loss.takesClassIndices() ? new int[0] : outputShape);
+    }
 
     public ModelDescriptor {
+        targetShape = targetShape.clone();
         params = List.copyOf(params);
         optimizers = List.copyOf(optimizers);
         inputShape = inputShape.clone();
@@ -49,6 +59,11 @@ public record ModelDescriptor(String modelName, String libraryName, String signa
 
     public long inputWidth() {
         return product(inputShape);
+    }
+
+    /** Returns the number of target floats per sample, or 1 class index for class losses. */
+    public long targetWidth() {
+        return product(targetShape);
     }
 
     public long outputWidth() {

@@ -54,7 +54,8 @@ final class JavaClassWriter {
                             new int[] %8$s,
                             new int[] %9$s,
                             LossKind.%10$s,
-                            List.of(%11$s));
+                            List.of(%11$s),
+                            new int[] %14$s);
 
                     /** Number of input features per sample. */
                     public static final int INPUT_WIDTH = %12$d;
@@ -91,7 +92,7 @@ final class JavaClassWriter {
                 }
                 """.formatted(simpleModel, libraryName, className, quote(modelName), quote(libraryName), quote(signature),
                 params, ints(input.dims()), ints(output.dims()), loss, optimizers,
-                input.staticElements(), output.staticElements());
+                input.staticElements(), output.staticElements(), ints(model.targetShape().dims()));
     }
 
     /** Renders {@code Compiled<Class><Method>} for a differentiable function. */

@@ -164,10 +164,51 @@ public final class ModelTranslator {
             return Optional.empty();
         }
         graph.output("output", tensor.node());
+        List<MethodDeclaration> lossMethods = model.getMethodsByName("loss");
+        if (loss == Loss.CUSTOM) {
+            buildCustomLoss(model, root, lossMethods, x);
+        } else if (!lossMethods.isEmpty()) {
+            error(DiagnosticIds.MODEL_STRUCTURE, lossMethods.get(0), "model class " + model.getNameAsString()
+                    + " declares loss(...) but trains with " + loss + "; set @Model(loss = LossKind.CUSTOM) to train"
+                    + " with the method, or remove it");
+        }
         if (!diagnostics.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ModelSpec(model.getNameAsString(), graph.build(), params, loss, optimizersOf(model)));
+    }
+
+    /**
+     * Evaluates {@code loss(x, target)} into the forward graph as the output {@code loss}, reading
+     * the input {@code targets}. The method may call forward and use input gradients.
+     */
+    private void buildCustomLoss(ClassOrInterfaceDeclaration model, ModuleInstance root,
+                                 List<MethodDeclaration> lossMethods, dev.kiln.ir.Node x) {
+        if (lossMethods.size() != 1 || lossMethods.get(0).getParameters().size() != 2) {
+            error(DiagnosticIds.MODEL_STRUCTURE, lossMethods.isEmpty() ? model : lossMethods.get(0),
+                    "@Model(loss = LossKind.CUSTOM) needs one method 'public Tensor loss(Tensor x, @Shape(...) Tensor"
+                            + " target)' that returns the mean loss");
+            return;
+        }
+        MethodDeclaration method = lossMethods.get(0);
+        Parameter target = method.getParameter(1);
+        int[] targetShape = shapeOf(target, root);
+        if (targetShape == null) {
+            return;
+        }
+        graph.origin(origin(target));
+        dev.kiln.ir.Node targets = graph.input(Loss.CUSTOM.labelName(), Shape.batched(targetShape), DType.F32);
+        Object result = new Interpreter(this, root).call(method, List.of(new TensorValue(x), new TensorValue(targets)), method);
+        if (result instanceof TensorValue value) {
+            if (!value.node().shape().isScalar()) {
+                error(DiagnosticIds.SHAPE, method, "loss returns shape " + value.node().shape() + "; return one number,"
+                        + " for example mean(square(u.sub(target)))");
+                return;
+            }
+            graph.output(dev.kiln.ir.Entries.LOSS, value.node());
+        } else if (result != Poison.INSTANCE) {
+            error(DiagnosticIds.MODEL_STRUCTURE, method, "loss must return the mean loss as a tensor");
+        }
     }
 
     private int[] shapeOf(Parameter input, ModuleInstance root) {

@@ -80,6 +80,15 @@ public final class Entries {
         return entries;
     }
 
+    /** Returns the mean loss: the standard loss built on the output, or the model's own loss method. */
+    private static Node loss(ModelSpec model, GraphCopier copier, Layout layout, Node output) {
+        if (model.loss() == Loss.CUSTOM) {
+            layout.bindLabels();
+            return copier.mapped(model.forward().output(LOSS));
+        }
+        return model.loss().build(copier.builder(), output, layout.labels(output));
+    }
+
     /** Returns the offset of each parameter in the parameter block. */
     public static Map<String, Long> paramOffsets(ModelSpec model) {
         Map<String, Long> offsets = new LinkedHashMap<>();
@@ -119,7 +128,7 @@ public final class Entries {
         layout.params(false);
         layout.inputs();
         Node output = copier.mapped(model.output());
-        Node loss = model.loss().build(copier.builder(), output, layout.labels(output));
+        Node loss = loss(model, copier, layout, output);
         layout.output(OUTPUT, output);
         layout.output(LOSS, loss);
         return layout.finish("evaluate");
@@ -132,7 +141,7 @@ public final class Entries {
         layout.params(false);
         layout.inputs();
         Node output = copier.mapped(model.output());
-        Node loss = model.loss().build(b, output, layout.labels(output));
+        Node loss = loss(model, copier, layout, output);
         layout.output(LOSS, loss);
         List<Node> grads = Autodiff.grad(b, loss, layout.paramNodes());
         layout.gradOutputs(grads);
@@ -161,7 +170,7 @@ public final class Entries {
         layout.state(optimizer);
         layout.inputs();
         Node output = copier.mapped(model.output());
-        Node loss = model.loss().build(b, output, layout.labels(output));
+        Node loss = loss(model, copier, layout, output);
         layout.output(LOSS, loss);
         List<Node> grads = Autodiff.grad(b, loss, layout.paramNodes());
         optimizer.update(b, layout.paramNodes(), grads);
@@ -228,9 +237,15 @@ public final class Entries {
 
         Node labels(Node output) {
             Loss loss = model.loss();
+            bindLabels();
+            return builder.input(loss.labelName(), loss.labelShape(output.shape()), loss.labelType());
+        }
+
+        /** Adds the labels or targets argument. */
+        void bindLabels() {
+            Loss loss = model.loss();
             int arg = addArg(loss.labelName(), loss.labelType(), false);
             bindings.put("input:" + loss.labelName(), new Entry.Binding(arg, 0));
-            return builder.input(loss.labelName(), loss.labelShape(output.shape()), loss.labelType());
         }
 
         void output(String label, Node value) {

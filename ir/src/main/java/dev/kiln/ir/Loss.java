@@ -38,11 +38,19 @@ public enum Loss {
      * Negative log-likelihood over class indices of an output that already contains
      * log-probabilities: mean_r(-output[r, label_r]), as PyTorch's {@code NLLLoss}.
      */
-    NLL;
+    NLL,
+    /**
+     * The model's own {@code loss(x, target)} method, which may use any op and input gradients:
+     * the frontend builds it into the forward graph as the output {@code loss}, reading the float
+     * input {@code targets}.
+     */
+    CUSTOM;
 
     /** Returns the mean loss over the batch for model outputs and labels or targets. */
     public Node build(GraphBuilder b, Node output, Node labels) {
         return switch (this) {
+            case CUSTOM -> throw new IrException("a custom loss is the model's own loss method, which the frontend"
+                    + " builds into the forward graph as the output 'loss'");
             case CROSS_ENTROPY -> meanOverBatch(b, b.neg(b.sum(b.pick(b.logSoftmax(output), labels))));
             case NLL -> meanOverBatch(b, b.neg(b.sum(b.pick(output, labels))));
             case SOFT_CROSS_ENTROPY -> meanOverBatch(b, b.neg(b.sum(b.mul(labels, b.logSoftmax(output)))));

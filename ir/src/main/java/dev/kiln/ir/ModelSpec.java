@@ -18,6 +18,12 @@ public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss
         params = List.copyOf(params);
         optimizers = List.copyOf(optimizers);
         forward.output("output");
+        if (loss == Loss.CUSTOM) {
+            forward.output(Entries.LOSS);
+            if (forward.leaf(Leaf.Input.class, loss.labelName()) == null) {
+                throw new IrException("a custom loss reads the input '" + loss.labelName() + "', which the forward graph lacks");
+            }
+        }
         for (ParamSpec p : params) {
             Node leaf = forward.leaf(Leaf.Param.class, p.name());
             if (leaf != null && !leaf.shape().equals(p.shape())) {
@@ -29,7 +35,19 @@ public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss
 
     /** Returns the inputs of the forward graph, in graph order. */
     public List<Node> inputs() {
-        return forward.leaves(Leaf.Input.class);
+        List<Node> inputs = new java.util.ArrayList<>(forward.leaves(Leaf.Input.class));
+        if (loss == Loss.CUSTOM) {
+            inputs.removeIf(input -> Graph.labelOf(input).equals(loss.labelName()));
+        }
+        return inputs;
+    }
+
+    /** Returns the per-sample shape of the float targets, or of the class index for class losses. */
+    public Shape targetShape() {
+        if (loss == Loss.CUSTOM) {
+            return forward.leaf(Leaf.Input.class, loss.labelName()).shape().dropFirst();
+        }
+        return loss.labelShape(output().shape()).dropFirst();
     }
 
     public Node output() {

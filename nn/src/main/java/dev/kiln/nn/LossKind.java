@@ -31,7 +31,13 @@ public enum LossKind {
      * Negative log-likelihood over class indices for a forward that returns log-probabilities,
      * mean over the batch (PyTorch's NLLLoss).
      */
-    NLL;
+    NLL,
+    /**
+     * The model's own {@code public Tensor loss(Tensor x, @Shape(...) Tensor target)} method,
+     * which may use any op and input gradients ({@code grad(u, x)}); it returns the mean loss as a
+     * scalar. Training takes {@code float[]} targets of the shape that method declares.
+     */
+    CUSTOM;
 
     /**
      * Returns whether the loss takes one int class index per sample ({@code int[]} labels) rather

@@ -56,7 +56,7 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
         int[] outputShape = spec.output().shape().dropFirst().dims();
         List<OptimizerKind> optimizers = spec.optimizers().stream().map(NativeBuild::optimizerKind).toList();
         return new ModelDescriptor(spec.name(), libraryName, signature, params, inputShape, outputShape,
-                lossKind(spec.loss()), optimizers);
+                lossKind(spec.loss()), optimizers, spec.targetShape().dims());
     }
 
     static LossKind lossKind(Loss loss) {
@@ -68,6 +68,7 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
             case BCE_WITH_LOGITS -> LossKind.BCE_WITH_LOGITS;
             case SOFT_CROSS_ENTROPY -> LossKind.SOFT_CROSS_ENTROPY;
             case NLL -> LossKind.NLL;
+            case CUSTOM -> LossKind.CUSTOM;
         };
     }
 
