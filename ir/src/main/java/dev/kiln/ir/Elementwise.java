@@ -103,7 +103,7 @@ public final class Elementwise implements Op {
             (b, y, in, g) -> one(b.neg(g)));
 
     /** exp: d/dx = exp(x) = y. */
-    public static final Elementwise EXP = unary("exp", Math::exp, call("exp"),
+    public static final Elementwise EXP = unary("exp", Math::exp, call("kiln_exp"),
             (b, y, in, g) -> one(b.mul(g, y)));
 
     /** log: d/dx = 1/x. */
@@ -111,7 +111,7 @@ public final class Elementwise implements Op {
             (b, y, in, g) -> one(b.div(g, in.get(0))));
 
     /** tanh: d/dx = 1 - tanh(x)^2, which is exactly 0 where tanh saturates to +-1. */
-    public static final Elementwise TANH = unary("tanh", Math::tanh, call("tanh"),
+    public static final Elementwise TANH = unary("tanh", Math::tanh, call("kiln_tanh"),
             (b, y, in, g) -> one(b.mul(g, b.sub(b.constant(1), b.mul(y, y)))));
 
     /**

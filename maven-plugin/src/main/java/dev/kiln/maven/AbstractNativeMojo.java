@@ -22,7 +22,7 @@ public abstract class AbstractNativeMojo extends AbstractMojo {
     String cc;
 
     /**
-     * Compile flags; a non-empty list replaces the default {@code -O2 -std=c11 -fPIC -shared}
+     * Compile flags; a non-empty list replaces the default {@code -O3 -fno-trapping-math -std=c11 -Werror=implicit-function-declaration -fPIC -shared}
      * and must still produce a shared library. {@code -lm} is always added after the source.
      */
     @Parameter(property = "kiln.cflags")

@@ -63,6 +63,11 @@ public final class Linear {
         return Tensor.of(weight, outFeatures, inFeatures);
     }
 
+    /** Returns the bias, [out], for eager mode; empty for a layer without bias. */
+    public Tensor bias() {
+        return Tensor.of(bias, bias.length);
+    }
+
     /** Sets the weight, row-major [out, in], for eager mode. */
     public void setWeight(double[] values) {
         if (values.length != weight.length) {

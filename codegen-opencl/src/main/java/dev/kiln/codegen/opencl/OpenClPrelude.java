@@ -38,7 +38,10 @@ final class OpenClPrelude {
                 inline float kiln_tanhf(float x) {
                     return fabs(x) > 9.1f ? copysign(1.0f, x) : tanh(x);
                 }
-                #define tanhf kiln_tanhf
+
+                inline float kiln_expf(float x) {
+                    return exp(x);
+                }
 
                 """);
         text.append(ElementwiseHelpers.floatDefinitions());

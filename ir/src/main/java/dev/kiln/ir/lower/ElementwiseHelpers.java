@@ -3,8 +3,9 @@ package dev.kiln.ir.lower;
 /**
  * C definitions of the helper functions that elementwise ops lower to, such as
  * {@code kiln_sigmoidf}. The float versions are written in the common subset of C11 and OpenCL C
- * 1.2, with C99 math names (expf, tanhf) that the OpenCL prelude maps to OpenCL's built-ins, so
- * both backends compile the very same formulas.
+ * 1.2, with C99 math names (log1pf, fabsf) that the OpenCL prelude maps to OpenCL's built-ins, and
+ * {@code kiln_expf} and {@code kiln_tanhf}, which each backend defines, so both compile the very
+ * same formulas.
  */
 public final class ElementwiseHelpers {
     private ElementwiseHelpers() {
@@ -16,9 +17,9 @@ public final class ElementwiseHelpers {
                 /* Logistic function in the form that never overflows. */
                 static inline float kiln_sigmoidf(float x) {
                     if (x >= 0) {
-                        return 1.0f / (1.0f + expf(-x));
+                        return 1.0f / (1.0f + kiln_expf(-x));
                     }
-                    float e = expf(x);
+                    float e = kiln_expf(x);
                     return e / (1.0f + e);
                 }
 
@@ -51,12 +52,12 @@ public final class ElementwiseHelpers {
                 /* GELU, tanh approximation; x^3 may overflow to inf, where tanh gives exactly +-1. */
                 static inline float kiln_gelu_tanhf(float x) {
                     float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
-                    return 0.5f * x * (1.0f + tanhf(u));
+                    return 0.5f * x * (1.0f + kiln_tanhf(u));
                 }
 
                 /* softplus as max(x, 0) + log1p(e^-|x|), which never overflows. */
                 static inline float kiln_softplusf(float x) {
-                    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+                    return fmaxf(x, 0.0f) + log1pf(kiln_expf(-fabsf(x)));
                 }
 
                 static inline float kiln_siluf(float x) {
