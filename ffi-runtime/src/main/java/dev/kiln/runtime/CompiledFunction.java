@@ -21,7 +21,7 @@ public abstract class CompiledFunction implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * What the runtime needs to know of a compiled function.
+     * Description of a compiled function for the runtime.
      *
      * @param name the method's qualified name, e.g. {@code pkg.Chain.f}
      * @param libraryName the native library's name

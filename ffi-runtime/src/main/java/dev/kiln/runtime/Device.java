@@ -10,7 +10,7 @@ import java.util.Locale;
  * PyTorch users write {@code cuda if available else cpu}: {@link #best()} takes the best OpenCL
  * device when one is present and the CPU otherwise.
  *
- * <p>An OpenCL device holds one OpenCL context that every model created on it shares; closing the
+ * <p>An OpenCL device has one OpenCL context that every model created on it shares; closing the
  * device closes the context, after which those models throw {@link IllegalStateException}.
  */
 public abstract sealed class Device implements AutoCloseable permits Device.Cpu, Device.OpenCl {
