@@ -135,7 +135,8 @@ class NativeVersusReferenceTest {
 
     @Test
     void allModelsAreCovered() {
-        assertEquals(List.of("ReferenceMlp", "Residual", "ReluSigmoidRegression", "BiasFree", "ZeroTripLoop"),
+        assertEquals(List.of("ReferenceMlp", "Residual", "ReluSigmoidRegression", "BiasFree", "ZeroTripLoop",
+                "LayoutMixer", "ReductionMixer"),
                 List.copyOf(BUILDS.keySet()));
     }
 

@@ -230,6 +230,10 @@ public final class Elementwise implements Op {
         }
     }
 
+    /** The operand's value with no derivative: no cotangent passes through it, at any order. */
+    public static final Elementwise STOP_GRADIENT = unary("stop_gradient", x -> x, (x, s) -> x[0],
+            (b, y, in, g) -> none(1));
+
     public static final Elementwise ADD = binary("add", Double::sum, infix("+"),
             (b, y, in, g) -> List.of(g, g));
 

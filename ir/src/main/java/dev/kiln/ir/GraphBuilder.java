@@ -282,6 +282,130 @@ public final class GraphBuilder {
         return x.shape().equals(shape) ? x : apply(new Reduce.BroadcastTo(shape), x);
     }
 
+    /** The maximum of {@code x} over the axes along which {@code shape} broadcasts to it. */
+    public Node maxTo(Node x, Shape shape) {
+        return x.shape().equals(shape) ? x : apply(new Reduce.Extreme(shape, true), x);
+    }
+
+    /** The minimum of {@code x} over the axes along which {@code shape} broadcasts to it. */
+    public Node minTo(Node x, Shape shape) {
+        return x.shape().equals(shape) ? x : apply(new Reduce.Extreme(shape, false), x);
+    }
+
+    public Node stopGradient(Node x) {
+        return apply(Elementwise.STOP_GRADIENT, x);
+    }
+
+    /** Reorders the axes of {@code x}: result axis i is axis {@code axes[i]} of {@code x}. */
+    public Node permute(Node x, int... axes) {
+        boolean identity = true;
+        for (int i = 0; i < axes.length; i++) {
+            identity &= axes[i] == i;
+        }
+        if (identity && axes.length == x.shape().rank()) {
+            return x;
+        }
+        return apply(new Layout.Permute(java.util.Arrays.stream(axes).boxed().toList()), x);
+    }
+
+    /** Swaps two axes of {@code x}. */
+    public Node transpose(Node x, int first, int second) {
+        int[] axes = new int[x.shape().rank()];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i;
+        }
+        axes[first] = second;
+        axes[second] = first;
+        return permute(x, axes);
+    }
+
+    /** The elements of {@code x}, row-major, in {@code shape}; {@code x} itself when the shapes agree. */
+    public Node reshape(Node x, Shape shape) {
+        return x.shape().equals(shape) ? x : apply(new Layout.Reshape(shape), x);
+    }
+
+    /** {@code x[start:stop:step]} along {@code axis}; {@code x} itself when that keeps every element. */
+    public Node slice(Node x, int axis, int start, int stop, int step) {
+        if (start == 0 && step == 1 && axis < x.shape().rank() && stop == x.shape().dim(axis)) {
+            return x;
+        }
+        return apply(new Layout.Slice(axis, start, stop, step), x);
+    }
+
+    /** Joins tensors along {@code axis}. */
+    public Node concat(int axis, List<Node> parts) {
+        return parts.size() == 1 ? parts.get(0) : apply(new Layout.Concat(axis), parts.toArray(Node[]::new));
+    }
+
+    // ---- reductions over axes --------------------------------------------------------------
+
+    /** Kinds of reduction over chosen axes. */
+    public enum Reduction {
+        SUM, MEAN, MAX, MIN, LOGSUMEXP
+    }
+
+    /**
+     * Reduces {@code x} over {@code axes} (negative axes count from the end, as in PyTorch),
+     * keeping them with extent 1 when {@code keepdim} is set, else dropping them. Reducing the
+     * batch axis gives a result without one.
+     */
+    public Node reduce(Reduction kind, Node x, int[] axes, boolean keepdim) {
+        Shape shape = x.shape();
+        boolean[] reduced = new boolean[shape.rank()];
+        for (int axis : axes) {
+            int a = Layout.axis(axis, shape.rank(), kind.name().toLowerCase(java.util.Locale.ROOT));
+            if (reduced[a]) {
+                throw new ShapeException("axis " + axis + " is listed twice in " + java.util.Arrays.toString(axes));
+            }
+            reduced[a] = true;
+        }
+        int[] kept = shape.dims();
+        List<Integer> dropped = new ArrayList<>();
+        boolean batchReduced = false;
+        long count = 1;
+        for (int a = 0; a < kept.length; a++) {
+            if (reduced[a]) {
+                if (kept[a] == Shape.BATCH) {
+                    batchReduced = true;
+                } else {
+                    count *= kept[a];
+                }
+                kept[a] = 1;
+            } else {
+                dropped.add(kept[a]);
+            }
+        }
+        Shape keptShape = Shape.of(kept);
+        Node result = switch (kind) {
+            case SUM -> sumTo(x, keptShape);
+            case MEAN -> {
+                Node sum = div(sumTo(x, keptShape), constant(count));
+                yield batchReduced ? div(sum, batchSize()) : sum;
+            }
+            case MAX -> maxTo(x, keptShape);
+            case MIN -> minTo(x, keptShape);
+            case LOGSUMEXP -> logSumExp(x, keptShape);
+        };
+        if (keepdim) {
+            return result;
+        }
+        return reshape(result, Shape.of(dropped.stream().mapToInt(Integer::intValue).toArray()));
+    }
+
+    /**
+     * log(sum(exp(x))) over the axes along which {@code shape} broadcasts to {@code x}, computed
+     * as m + log(sum(exp(x - m))) with m the maximum, or 0 where the maximum is infinite so that
+     * an all -inf slice gives -inf and an inf gives inf, as in PyTorch. The shift m has no
+     * derivative: the value does not depend on it, and its derivatives are those of the
+     * unshifted form at every order.
+     */
+    public Node logSumExp(Node x, Shape shape) {
+        Node max = maxTo(x, shape);
+        Node finite = where(eq(abs(max), constant(Double.POSITIVE_INFINITY)), constant(0), max);
+        Node shift = stopGradient(finite);
+        return add(log(sumTo(exp(sub(x, shift)), shape)), shift);
+    }
+
     public Node rowSum(Node x) {
         return apply(RowOp.ROW_SUM, x);
     }

@@ -3,9 +3,10 @@ package dev.kiln.ir;
 import java.util.List;
 
 /**
- * Matrix product of two rank-2 tensors, {@code op(a) op(b)} where {@code op} transposes when the
- * flag is set. The contracted axis may be the batch axis, which is how a weight gradient sums
- * over the samples of a batch.
+ * Matrix product {@code op(a) op(b)} where {@code op} transposes the last two axes when the flag
+ * is set. Of rank-2 operands, the contracted axis may be the batch axis, which is how a weight
+ * gradient sums over the samples of a batch. With a rank-3 operand the product is batched over
+ * axis 0, which may be the batch axis; a rank-2 operand is then shared by every matrix.
  */
 public record Matmul(boolean transposeA, boolean transposeB) implements Op {
 
@@ -28,43 +29,68 @@ public record Matmul(boolean transposeA, boolean transposeB) implements Op {
     public Shape shape(List<Node> inputs) {
         Shape a = inputs.get(0).shape();
         Shape b = inputs.get(1).shape();
-        if (a.rank() != 2 || b.rank() != 2) {
-            throw new ShapeException("matmul takes rank-2 operands, got " + a + " and " + b);
+        if (a.rank() < 2 || a.rank() > 3 || b.rank() < 2 || b.rank() > 3) {
+            throw new ShapeException("matmul takes rank-2 or rank-3 operands, got " + a + " and " + b);
         }
-        int m = transposeA ? a.dim(1) : a.dim(0);
-        int ka = transposeA ? a.dim(0) : a.dim(1);
-        int kb = transposeB ? b.dim(1) : b.dim(0);
-        int n = transposeB ? b.dim(0) : b.dim(1);
+        int ra = a.rank() - 2;
+        int rb = b.rank() - 2;
+        int m = transposeA ? a.dim(ra + 1) : a.dim(ra);
+        int ka = transposeA ? a.dim(ra) : a.dim(ra + 1);
+        int kb = transposeB ? b.dim(rb + 1) : b.dim(rb);
+        int n = transposeB ? b.dim(rb) : b.dim(rb + 1);
         if (ka != kb) {
             throw new ShapeException("matmul contracts extent " + Shape.extentName(ka) + " of " + a
                     + (transposeA ? " (transposed)" : "") + " with extent " + Shape.extentName(kb)
                     + " of " + b + (transposeB ? " (transposed)" : ""));
         }
-        if (n == Shape.BATCH) {
-            throw new ShapeException("matmul result would have the batch axis last: " + a + " x " + b);
+        if (ra == 0 && rb == 0) {
+            if (n == Shape.BATCH) {
+                throw new ShapeException("matmul result would have the batch axis last: " + a + " x " + b);
+            }
+            return Shape.of(m, n);
         }
-        return Shape.of(m, n);
+        if (m == Shape.BATCH || n == Shape.BATCH || ka == Shape.BATCH) {
+            throw new ShapeException("a batched matmul multiplies the last two axes, which cannot be the batch axis: "
+                    + a + " x " + b);
+        }
+        int leading = ra == 1 ? a.dim(0) : b.dim(0);
+        if (ra == 1 && rb == 1 && a.dim(0) != b.dim(0)) {
+            throw new ShapeException("batched matmul needs equal leading extents, got " + a + " and " + b);
+        }
+        return Shape.of(leading, m, n);
+    }
+
+    /** Number of matrices in a batched product at a given batch size; 1 for a rank-2 product. */
+    public static long count(Node node, long batch) {
+        return node.shape().rank() == 3 ? node.shape().concrete(batch)[0] : 1;
     }
 
     @Override
     public double[] evaluate(Node node, List<double[]> inputs, EvalContext context) {
         int[] a = node.input(0).shape().concrete(context.batch());
         int[] b = node.input(1).shape().concrete(context.batch());
-        int m = transposeA ? a[1] : a[0];
-        int k = transposeA ? a[0] : a[1];
-        int n = transposeB ? b[0] : b[1];
+        int ra = a.length - 2;
+        int rb = b.length - 2;
+        int m = transposeA ? a[ra + 1] : a[ra];
+        int k = transposeA ? a[ra] : a[ra + 1];
+        int n = transposeB ? b[rb] : b[rb + 1];
+        int count = (int) count(node, context.batch());
         double[] x = inputs.get(0);
         double[] y = inputs.get(1);
-        double[] out = new double[m * n];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double sum = 0;
-                for (int p = 0; p < k; p++) {
-                    double av = transposeA ? x[p * a[1] + i] : x[i * a[1] + p];
-                    double bv = transposeB ? y[j * b[1] + p] : y[p * b[1] + j];
-                    sum += av * bv;
+        double[] out = new double[count * m * n];
+        for (int l = 0; l < count; l++) {
+            int xBase = ra == 1 ? l * m * k : 0;
+            int yBase = rb == 1 ? l * k * n : 0;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) {
+                        double av = transposeA ? x[xBase + p * m + i] : x[xBase + i * k + p];
+                        double bv = transposeB ? y[yBase + j * k + p] : y[yBase + p * n + j];
+                        sum += av * bv;
+                    }
+                    out[l * m * n + i * n + j] = sum;
                 }
-                out[i * n + j] = sum;
             }
         }
         return out;
@@ -78,15 +104,22 @@ public record Matmul(boolean transposeA, boolean transposeB) implements Op {
     public List<Node> vjp(GraphBuilder b, Node node, Node g) {
         Node a = node.input(0);
         Node w = node.input(1);
+        Node da;
+        Node dw;
         if (!transposeA && !transposeB) {
-            return List.of(b.matmul(g, w, false, true), b.matmul(a, g, true, false));
+            da = b.matmul(g, w, false, true);
+            dw = b.matmul(a, g, true, false);
+        } else if (!transposeA) {
+            da = b.matmul(g, w, false, false);
+            dw = b.matmul(g, a, true, false);
+        } else if (!transposeB) {
+            da = b.matmul(w, g, false, true);
+            dw = b.matmul(a, g, false, false);
+        } else {
+            da = b.matmul(w, g, true, true);
+            dw = b.matmul(g, a, true, true);
         }
-        if (!transposeA) {
-            return List.of(b.matmul(g, w, false, false), b.matmul(g, a, true, false));
-        }
-        if (!transposeB) {
-            return List.of(b.matmul(w, g, false, true), b.matmul(a, g, false, false));
-        }
-        return List.of(b.matmul(w, g, true, true), b.matmul(g, a, true, true));
+        // An operand of rank 2 in a batched product was used by every matrix: sum its cotangents.
+        return List.of(b.sumTo(da, a.shape()), b.sumTo(dw, w.shape()));
     }
 }

@@ -70,11 +70,13 @@ public interface Op {
         ELEMENTWISE,
         /** Matrix product. */
         MATMUL,
-        /** Sum over broadcast axes. */
+        /** Sum, maximum or minimum over broadcast axes. */
         REDUCE,
         /** An op over the last axis of each row: softmax, log_softmax, row sums. */
         ROW,
         /** Gather or scatter by integer indices. */
-        INDEX
+        INDEX,
+        /** Moves elements without computing: permute, reshape, slice, concat. */
+        LAYOUT
     }
 }

@@ -6,6 +6,7 @@ import dev.kiln.ir.Elementwise;
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.IndexOp;
 import dev.kiln.ir.IrException;
+import dev.kiln.ir.Layout;
 import dev.kiln.ir.Matmul;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Reduce;
@@ -181,6 +182,11 @@ final class EntryEmitter {
         switch (node.op()) {
             case Matmul op -> emitMatmul(node, op);
             case Reduce.SumTo op -> emitSumTo(node, op);
+            case Reduce.Extreme op -> emitExtreme(node, op);
+            case Layout.Gather op -> emitGather(node, op);
+            case Layout.Reshape op -> emitReshape(node);
+            case Layout.SliceScatter op -> emitSliceScatter(node, op);
+            case Layout.Concat op -> emitConcat(node, op);
             case RowOp op -> emitRow(node, op);
             case IndexOp.Pick op -> emitPick(node);
             case IndexOp.OneHot op -> emitOneHot(node, op);
@@ -201,15 +207,120 @@ final class EntryEmitter {
     }
 
     private void emitMatmul(Node node, Matmul op) {
-        String[] a = dims(node.input(0).shape());
-        String[] b = dims(node.input(1).shape());
-        String m = op.transposeA() ? a[1] : a[0];
-        String k = op.transposeA() ? a[0] : a[1];
-        String n = op.transposeB() ? b[0] : b[1];
+        Shape as = node.input(0).shape();
+        Shape bs = node.input(1).shape();
+        String[] a = dims(as);
+        String[] b = dims(bs);
+        int ra = as.rank() - 2;
+        int rb = bs.rank() - 2;
+        String m = op.transposeA() ? a[ra + 1] : a[ra];
+        String k = op.transposeA() ? a[ra] : a[ra + 1];
+        String n = op.transposeB() ? b[rb] : b[rb + 1];
+        if (node.shape().rank() == 2) {
+            out.line("kiln_matmul(" + m + ", " + n + ", " + k + ", "
+                    + value(node.input(0)) + ", " + (op.transposeA() ? 1 : 0) + ", "
+                    + value(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "
+                    + value(node) + ");");
+            return;
+        }
+        String count = dims(node.shape())[0];
+        if (ra == 1 && rb == 0 && !op.transposeA()) {
+            // The matrices of a are contiguous rows: one product with count * m rows.
+            out.line("kiln_matmul(" + count + " * " + m + ", " + n + ", " + k + ", "
+                    + value(node.input(0)) + ", 0, " + value(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "
+                    + value(node) + ");");
+            return;
+        }
+        out.open("for (int64_t l = 0; l < " + count + "; l++)");
         out.line("kiln_matmul(" + m + ", " + n + ", " + k + ", "
-                + value(node.input(0)) + ", " + (op.transposeA() ? 1 : 0) + ", "
-                + value(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "
-                + value(node) + ");");
+                + value(node.input(0)) + (ra == 1 ? " + l * " + m + " * " + k : "") + ", " + (op.transposeA() ? 1 : 0) + ", "
+                + value(node.input(1)) + (rb == 1 ? " + l * " + k + " * " + n : "") + ", " + (op.transposeB() ? 1 : 0) + ", "
+                + value(node) + " + l * " + m + " * " + n + ");");
+        out.close();
+    }
+
+    /** Maximum or minimum over broadcast axes; NaN wins, as in the reference evaluator. */
+    private void emitExtreme(Node node, Reduce.Extreme op) {
+        Node in = node.input(0);
+        Loops loops = new Loops(in.shape());
+        String better = op.max() ? ">" : "<";
+        String start = op.max() ? "-INFINITY" : "INFINITY";
+        if (op.target().isScalar()) {
+            String acc = "acc" + (temporaries++);
+            out.line("float " + acc + " = " + start + ";");
+            out.open("for (int64_t i = 0; i < " + loops.elements() + "; i++)");
+            out.line("float x = " + value(in) + "[i];");
+            out.line("if (" + acc + " == " + acc + " && (x != x || x " + better + " " + acc + ")) " + acc + " = x;");
+            out.close();
+            out.line("double " + value(node) + " = " + acc + ";");
+            return;
+        }
+        String y = value(node);
+        out.open("for (int64_t i = 0; i < " + new Loops(node.shape()).elements() + "; i++)");
+        out.line(y + "[i] = " + start + ";");
+        out.close();
+        loops.open(out);
+        out.line("float x = " + value(in) + "[" + loops.index(in.shape()) + "];");
+        out.line("float *acc = &" + y + "[" + loops.index(op.target()) + "];");
+        out.line("if (*acc == *acc && (x != x || x " + better + " *acc)) *acc = x;");
+        loops.close(out);
+    }
+
+    /** Renders {@code offset + sum(i<axis> * stride)} over the loop variables of a {@link Loops}. */
+    private static String strided(Layout.Strided map) {
+        List<String> terms = new ArrayList<>();
+        if (map.offset() != 0) {
+            terms.add(Long.toString(map.offset()));
+        }
+        long[] strides = map.strides();
+        for (int i = 0; i < strides.length; i++) {
+            if (strides[i] == 1) {
+                terms.add("i" + i);
+            } else if (strides[i] != 0) {
+                terms.add("i" + i + " * " + strides[i]);
+            }
+        }
+        return terms.isEmpty() ? "0" : String.join(" + ", terms);
+    }
+
+    private void emitGather(Node node, Layout.Gather op) {
+        Loops loops = new Loops(node.shape());
+        loops.open(out);
+        out.line(value(node) + "[" + loops.index(node.shape()) + "] = " + value(node.input(0)) + "["
+                + strided(op.source(node)) + "];");
+        loops.close(out);
+    }
+
+    private void emitReshape(Node node) {
+        if (node.shape().isScalar()) {
+            out.line("double " + value(node) + " = " + value(node.input(0)) + "[0];");
+            return;
+        }
+        if (node.input(0).shape().isScalar()) {
+            out.line(value(node) + "[0] = (float) " + scalar(node.input(0)) + ";");
+            return;
+        }
+        out.line("memmove(" + value(node) + ", " + value(node.input(0)) + ", sizeof(float) * (size_t) ("
+                + new Loops(node.shape()).elements() + "));");
+    }
+
+    private void emitSliceScatter(Node node, Layout.SliceScatter op) {
+        out.line("memset(" + value(node) + ", 0, sizeof(float) * (size_t) (" + new Loops(node.shape()).elements() + "));");
+        scatter(node.input(0), value(node), op.target(node));
+    }
+
+    private void emitConcat(Node node, Layout.Concat op) {
+        for (int k = 0; k < node.inputs().size(); k++) {
+            scatter(node.input(k), value(node), op.target(node, k));
+        }
+    }
+
+    /** Writes every element of {@code in} to {@code target} at the strided index of its multi-index. */
+    private void scatter(Node in, String target, Layout.Strided map) {
+        Loops loops = new Loops(in.shape());
+        loops.open(out);
+        out.line(target + "[" + strided(map) + "] = " + value(in) + "[" + loops.index(in.shape()) + "];");
+        loops.close(out);
     }
 
     private void emitSumTo(Node node, Reduce.SumTo op) {

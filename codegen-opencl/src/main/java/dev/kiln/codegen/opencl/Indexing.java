@@ -1,6 +1,7 @@
 package dev.kiln.codegen.opencl;
 
 import dev.kiln.ir.Broadcasting;
+import dev.kiln.ir.Layout;
 import dev.kiln.ir.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,11 +49,38 @@ final class Indexing {
         return terms.isEmpty() ? "0" : String.join(" + ", terms);
     }
 
+    /** Renders {@code offset + sum(i<axis> * stride)} over the per-axis indices of {@link #declare}. */
+    static String strided(Layout.Strided map) {
+        List<String> terms = new ArrayList<>();
+        if (map.offset() != 0) {
+            terms.add(Long.toString(map.offset()));
+        }
+        long[] strides = map.strides();
+        for (int axis = 0; axis < strides.length; axis++) {
+            if (strides[axis] == 1) {
+                terms.add("i" + axis);
+            } else if (strides[axis] != 0) {
+                terms.add("i" + axis + " * " + strides[axis]);
+            }
+        }
+        return terms.isEmpty() ? "0" : String.join(" + ", terms);
+    }
+
     /**
      * Returns the body of a kernel that writes target element {@code i} as the sum of the source
      * elements that broadcast from it: loops over the reduced axes of the source.
      */
     static List<String> sumOverReduced(Shape source, Shape target, String in, String out) {
+        return overReduced(source, target, in, out, "float sum = 0.0f;", "sum += %s;", "sum");
+    }
+
+    /**
+     * Returns the body of a kernel that folds, into target element {@code i}, the source elements
+     * that broadcast from it: {@code init} declares the accumulator, {@code step} folds one source
+     * element (its {@code %s}), and {@code result} is written.
+     */
+    static List<String> overReduced(Shape source, Shape target, String in, String out, String init, String step,
+            String result) {
         List<String> lines = new ArrayList<>(declare(target));
         int offset = source.rank() - target.rank();
         long[] sourceStrides = new long[source.rank()];
@@ -75,13 +103,13 @@ final class Indexing {
             }
             terms.add(variable + " * " + sourceStrides[axis]);
         }
-        lines.add("float sum = 0.0f;");
+        lines.add(init);
         StringBuilder nest = new StringBuilder();
         for (String loop : loops) {
             nest.append(loop).append(' ');
         }
-        lines.add(nest + "sum += " + in + "[" + String.join(" + ", terms) + "];");
-        lines.add(out + "[i] = sum;");
+        lines.add(nest + step.formatted(in + "[" + String.join(" + ", terms) + "]"));
+        lines.add(out + "[i] = " + result + ";");
         return lines;
     }
 }

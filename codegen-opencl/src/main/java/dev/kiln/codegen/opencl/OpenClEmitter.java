@@ -5,6 +5,7 @@ import dev.kiln.ir.Elementwise;
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.IndexOp;
 import dev.kiln.ir.IrException;
+import dev.kiln.ir.Layout;
 import dev.kiln.ir.Matmul;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Reduce;
@@ -223,6 +224,20 @@ public final class OpenClEmitter {
                         emitSumTo(node, op);
                     }
                 }
+                case Reduce.Extreme op -> emitExtreme(node, op);
+                case Layout.Gather op -> emitGather(node, op);
+                case Layout.Reshape op -> emitReshape(node);
+                case Layout.SliceScatter op -> {
+                    openElements(node.ref() + " = zeros for slice_scatter", node.shape());
+                    line(value(node) + "[i] = 0.0f;");
+                    close();
+                    scatter(node, node.input(0), op.target(node));
+                }
+                case Layout.Concat op -> {
+                    for (int k = 0; k < node.inputs().size(); k++) {
+                        scatter(node, node.input(k), op.target(node, k));
+                    }
+                }
                 case RowOp op -> emitRow(node, op);
                 case IndexOp.Pick op -> emitPick(node);
                 case IndexOp.OneHot op -> emitOneHot(node, op);
@@ -230,23 +245,32 @@ public final class OpenClEmitter {
             }
         }
 
-        /** A matmul tiled through local memory; out-of-range tiles read zeros, so any size works. */
+        /**
+         * A matmul tiled through local memory; out-of-range tiles read zeros, so any size works.
+         * A batched product loops over its matrices inside the kernel.
+         */
         private void emitMatmul(Node node, Matmul op) {
-            String[] a = dims(node.input(0).shape());
-            String[] b = dims(node.input(1).shape());
+            Shape as = node.input(0).shape();
+            Shape bs = node.input(1).shape();
+            String[] a = dims(as);
+            String[] b = dims(bs);
+            int ra = as.rank() - 2;
+            int rb = bs.rank() - 2;
+            boolean batched = node.shape().rank() == 3;
             String name = open(node.ref() + " = " + node.op().text() + " : " + node.shape());
-            line("const long m = " + (op.transposeA() ? a[1] : a[0]) + ";");
-            line("const long k = " + (op.transposeA() ? a[0] : a[1]) + ";");
-            line("const long n = " + (op.transposeB() ? b[0] : b[1]) + ";");
-            line("__global const float *A = " + value(node.input(0)) + ";");
-            line("__global const float *B = " + value(node.input(1)) + ";");
-            line("__global float *C = " + value(node) + ";");
+            line("const long m = " + (op.transposeA() ? a[ra + 1] : a[ra]) + ";");
+            line("const long k = " + (op.transposeA() ? a[ra] : a[ra + 1]) + ";");
+            line("const long n = " + (op.transposeB() ? b[rb] : b[rb + 1]) + ";");
             line("__local float tileA[KILN_TILE][KILN_TILE];");
             line("__local float tileB[KILN_TILE][KILN_TILE];");
             line("const int row = get_local_id(1);");
             line("const int col = get_local_id(0);");
             line("const long i = get_group_id(1) * KILN_TILE + row;");
             line("const long j = get_group_id(0) * KILN_TILE + col;");
+            line("for (long l = 0; l < " + (batched ? dims(node.shape())[0] : "1") + "; l++) {");
+            line("__global const float *A = " + value(node.input(0)) + (ra == 1 ? " + l * m * k" : "") + ";");
+            line("__global const float *B = " + value(node.input(1)) + (rb == 1 ? " + l * k * n" : "") + ";");
+            line("__global float *C = " + value(node) + " + l * m * n;");
             line("float acc = 0.0f;");
             line("for (long t = 0; t < k; t += KILN_TILE) {");
             String aAt = op.transposeA() ? "A[(t + col) * m + i]" : "A[i * k + t + col]";
@@ -258,11 +282,73 @@ public final class OpenClEmitter {
             line("    barrier(CLK_LOCAL_MEM_FENCE);");
             line("}");
             line("if (i < m && j < n) C[i * n + j] = acc;");
+            line("}");
             close();
             Shape out = node.shape();
-            long rowsPerRow = out.dim(0) == Shape.BATCH ? 1 : 0;
-            long rowsFixed = out.dim(0) == Shape.BATCH ? 0 : out.dim(0);
-            launches.add(new Launch(name, Launch.Kind.MATMUL, rowsPerRow, rowsFixed, 0, out.dim(1)));
+            int rowAxis = out.rank() - 2;
+            long rowsPerRow = out.dim(rowAxis) == Shape.BATCH ? 1 : 0;
+            long rowsFixed = out.dim(rowAxis) == Shape.BATCH ? 0 : out.dim(rowAxis);
+            launches.add(new Launch(name, Launch.Kind.MATMUL, rowsPerRow, rowsFixed, 0, out.dim(rowAxis + 1)));
+        }
+
+        /** Maximum or minimum over broadcast axes, one work-item per target element; NaN wins. */
+        private void emitExtreme(Node node, Reduce.Extreme op) {
+            Node in = node.input(0);
+            String better = op.max() ? ">" : "<";
+            String start = op.max() ? "-INFINITY" : "INFINITY";
+            if (op.target().isScalar()) {
+                String name = open(node.ref() + " = " + op.text() + " " + in.ref());
+                line("float acc = " + start + ";");
+                line("for (long i = 0; i < " + elements(in.shape()) + "; i++) {");
+                line("    const float x = " + value(in) + "[i];");
+                line("    if (acc == acc && (x != x || x " + better + " acc)) acc = x;");
+                line("}");
+                line(value(node) + " = acc;");
+                close();
+                launches.add(Launch.single(name));
+                return;
+            }
+            openElements(node.ref() + " = " + op.text() + " " + in.ref(), op.target());
+            for (String line : Indexing.overReduced(in.shape(), op.target(), value(in), value(node),
+                    "float acc = " + start + ";",
+                    "{ const float x = %s; if (acc == acc && (x != x || x " + better + " acc)) acc = x; }",
+                    "acc")) {
+                line(line);
+            }
+            close();
+        }
+
+        private void emitGather(Node node, Layout.Gather op) {
+            openElements(node.ref() + " = " + node.op().text() + " " + node.input(0).ref(), node.shape());
+            for (String declaration : Indexing.declare(node.shape())) {
+                line(declaration);
+            }
+            line(value(node) + "[i] = " + value(node.input(0)) + "[" + Indexing.strided(op.source(node)) + "];");
+            close();
+        }
+
+        private void emitReshape(Node node) {
+            Node in = node.input(0);
+            if (node.shape().isScalar() || in.shape().isScalar()) {
+                String name = open(node.ref() + " = reshape " + in.ref());
+                line(value(node) + (node.shape().isScalar() ? "" : "[0]") + " = " + scalar(in) + ";");
+                close();
+                launches.add(Launch.single(name));
+                return;
+            }
+            openElements(node.ref() + " = reshape " + in.ref(), node.shape());
+            line(value(node) + "[i] = " + value(in) + "[i];");
+            close();
+        }
+
+        /** Writes each element of {@code in} into {@code node} at the strided index of its multi-index. */
+        private void scatter(Node node, Node in, Layout.Strided map) {
+            openElements(node.ref() + " <- " + in.ref() + " at " + map, in.shape());
+            for (String declaration : Indexing.declare(in.shape())) {
+                line(declaration);
+            }
+            line(value(node) + "[" + Indexing.strided(map) + "] = " + value(in) + "[i];");
+            close();
         }
 
         /** Sums to a scalar in two launches: work-group partial sums, then one item adds them. */

@@ -99,9 +99,47 @@ public final class TestModels {
         return new ModelSpec(name, finishGraph(layers, y), layers.params, loss, optimizers);
     }
 
-    /** Returns the five models that every native-versus-reference check runs on. */
+    /**
+     * Layout ops and batched matmul: x [B, 24] is reshaped to [B, 4, 6], a linear layer 6->5
+     * runs on each of the 4 rows (a batched matmul with a shared weight), the result is
+     * transposed to [B, 5, 4] and multiplied by its own transpose, the maximum over the last
+     * axis is joined with every fourth input feature, and fc 11->3 gives the classes.
+     */
+    public static ModelSpec layoutMixer() {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(24);
+        Node rows = b.reshape(x, Shape.batched(4, 6));
+        Node h = b.tanh(layers.linear("rows", rows, 6, 5, true));
+        Node t = b.transpose(h, 1, 2);
+        Node gram = b.matmul(t, t, false, true);
+        Node max = b.reduce(GraphBuilder.Reduction.MAX, gram, new int[] {2}, false);
+        Node features = b.concat(1, List.of(max, b.slice(x, 1, 0, 24, 4)));
+        return layers.finish("LayoutMixer", layers.linear("fc", features, 11, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * Reductions over chosen axes: x [B, 12] as [B, 3, 4] gives a sum over axis 1 kept as
+     * [B, 1, 4], a mean over axis 2, a minimum over axis 1 and a logsumexp over axis 2, which are
+     * flattened, joined and mapped by fc 14->2; mean squared error.
+     */
+    public static ModelSpec reductionMixer() {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(12);
+        Node r = b.reshape(b.tanh(layers.linear("in", x, 12, 12, true)), Shape.batched(3, 4));
+        Node sum = b.reshape(b.reduce(GraphBuilder.Reduction.SUM, r, new int[] {1}, true), Shape.batched(4));
+        Node mean = b.reduce(GraphBuilder.Reduction.MEAN, r, new int[] {2}, false);
+        Node min = b.reduce(GraphBuilder.Reduction.MIN, r, new int[] {1}, false);
+        Node lse = b.reduce(GraphBuilder.Reduction.LOGSUMEXP, r, new int[] {-1}, false);
+        Node features = b.concat(1, List.of(sum, mean, min, lse));
+        return layers.finish("ReductionMixer", layers.linear("fc", features, 14, 2, true), Loss.MSE);
+    }
+
+    /** Returns the models that every native-versus-reference check runs on. */
     public static List<ModelSpec> all() {
-        return List.of(referenceMlp(), residual(), reluSigmoidRegression(), biasFree(), zeroTripLoop());
+        return List.of(referenceMlp(), residual(), reluSigmoidRegression(), biasFree(), zeroTripLoop(),
+                layoutMixer(), reductionMixer());
     }
 
     private static dev.kiln.ir.Graph finishGraph(Layers layers, Node output) {
