@@ -58,7 +58,15 @@ public final class ModelCompiler {
         return compileEntries(Entries.derivatives(function, order), libraryName, verify, dump);
     }
 
-    private static Result compileEntries(List<Entry> entries, String libraryName, boolean verify, boolean dump) {
+    /**
+     * Compiles entries built by the caller into one library: each graph goes through the pass
+     * pipeline, is lowered and rendered as the function {@code <libraryName>_<entry name>}.
+     *
+     * @param libraryName a C identifier, the prefix of every exported symbol
+     * @param verify check the IR after every pass
+     * @param dump keep the IR text of every stage
+     */
+    public static Result compileEntries(List<Entry> entries, String libraryName, boolean verify, boolean dump) {
         Pipeline pipeline = new Pipeline(verify, dump);
         List<Entry> optimized = new ArrayList<>();
         for (Entry entry : entries) {
