@@ -294,6 +294,10 @@ class KilnProcessorTest {
                 .orElseThrow().getCharContent(true).toString();
         assertTrue(dump.startsWith("// forward graph of demo.Dumped\ngraph forward {\n"), dump);
         assertTrue(dump.contains("param \"fc.weight\""), dump);
+        for (String stage : List.of("input", "fold", "simplify", "cse", "dce")) {
+            assertTrue(dump.contains("// after predict." + stage + "\ngraph predict {\n"),
+                    () -> "no stage " + stage + " in:\n" + dump);
+        }
     }
 
     // ---- helpers ---------------------------------------------------------------------------

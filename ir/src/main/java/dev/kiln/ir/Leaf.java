@@ -97,8 +97,10 @@ public sealed interface Leaf extends Op {
             return new double[] {value};
         }
 
+        /** Formats integers without a fraction, except -0.0, which must not read as the constant 0. */
         static String format(double value) {
-            if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            boolean negativeZero = Double.doubleToRawLongBits(value) == Double.doubleToRawLongBits(-0.0);
+            if (value == Math.rint(value) && Math.abs(value) < 1e15 && !negativeZero) {
                 return Long.toString((long) value);
             }
             return Double.toString(value);

@@ -10,8 +10,12 @@ import java.util.Map;
  * checked after every pass; with dumping on, the IR after every pass is kept by pass name.
  */
 public final class Pipeline {
+    // Simplification runs on folded constants, and before merging and dropping nodes, because
+    // its rewrites make nodes equal (x - (-w) and x + w) and leave nodes unused.
     private final List<Pass> passes = List.of(
             new ConstantFolding(),
+
+            new AlgebraicSimplification(),
 
             new CommonSubexpressionElimination(),
 
