@@ -37,6 +37,7 @@ import dev.kiln.frontend.Values.Poison;
 import dev.kiln.frontend.Values.TensorValue;
 import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.ShapeException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -523,8 +524,16 @@ final class Interpreter {
         if (method.equals("item") && args.isEmpty()) {
             return new RuntimeScalar();
         }
+        if (List.of("reshape", "flatten", "permute", "transpose", "matmul", "sum", "mean", "amax", "amin",
+                "logsumexp").contains(method)) {
+            List<Object> all = new ArrayList<>();
+            all.add(tensor);
+            all.addAll(args);
+            return Ops.apply(this, call, method, all);
+        }
         return unknownMethod(call, "Tensor has no method '" + method + "' in the model language; use x.add(y),"
-                + " x.sub(y), x.mul(y), x.div(y) or the ops of dev.kiln.nn.Functional");
+                + " x.sub(y), x.mul(y), x.div(y), x.reshape(...), x.flatten(), x.permute(...), x.transpose(a, b),"
+                + " x.matmul(y), x.sum(axis), x.mean(axis) or the ops of dev.kiln.nn.Functional");
     }
 
     private Object applyLinear(MethodCallExpr call, LinearLayer layer, String method, List<Object> args) {
@@ -533,11 +542,11 @@ final class Interpreter {
             return unknownMethod(call, "a Linear layer is used as 'layer.apply(x)' with one tensor");
         }
         dev.kiln.ir.Shape shape = input.node().shape();
-        if (shape.rank() != 2 || shape.last() != layer.in()) {
+        if (shape.rank() < 2 || shape.rank() > 3 || shape.last() != layer.in()) {
             translator.error(DiagnosticIds.SHAPE, call, "layer '" + layer.path() + "' is " + layer.describe()
                     + " and takes inputs of shape " + dev.kiln.ir.Shape.batched(layer.in()) + ", but '" + call.getArgument(0) + "' has shape "
                     + shape + "; make the layer's input width " + (shape.rank() == 2 ? shape.last() : "match")
-                    + " or feed it a tensor of width " + layer.in());
+                    + " or feed it a tensor of width " + layer.in() + " ([B, " + layer.in() + "] or [B, L, " + layer.in() + "])");
             return Poison.INSTANCE;
         }
         GraphBuilder g = graph();

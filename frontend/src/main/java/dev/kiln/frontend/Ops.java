@@ -90,8 +90,13 @@ final class Ops {
         ROWS.put("grad", new Row("grad", 2, 0, (g, x) -> Autodiff.grad(g, g.sum(x[0]), List.of(x[1])).get(0)));
     }
 
+    /** Ops that take int or boolean attributes after their tensors: layout ops and reductions over an axis. */
+    static final List<String> STRUCTURAL = List.of("sum", "mean", "amax", "amin", "logsumexp", "reshape", "flatten",
+            "permute", "transpose", "slice", "narrow", "cat", "matmul");
+
     /** Names of every op, for error messages. */
-    static final List<String> NAMES = List.copyOf(ROWS.keySet());
+    static final List<String> NAMES = java.util.stream.Stream.concat(ROWS.keySet().stream(), STRUCTURAL.stream())
+            .distinct().toList();
 
     /** mean(x) = sum(x) / number of elements, where the batch axis counts B rows. */
     private static Node mean(GraphBuilder g, Node[] x) {
@@ -102,6 +107,9 @@ final class Ops {
 
     /** Applies op {@code name}, or returns {@code null} when no op has that name. */
     static Object apply(Interpreter interpreter, MethodCallExpr call, String name, List<Object> args) {
+        if (STRUCTURAL.contains(name) && !((name.equals("sum") || name.equals("mean")) && args.size() == 1)) {
+            return structural(interpreter, call, name, args);
+        }
         Row row = ROWS.get(name);
         if (row == null) {
             return null;
@@ -140,6 +148,161 @@ final class Ops {
     /** Applies a binary op named like a Tensor method, {@code a.add(b)}, with a tensor or number {@code b}. */
     static Object method(Interpreter interpreter, MethodCallExpr call, String name, TensorValue a, Object b) {
         return apply(interpreter, call, name, List.of(a, b));
+    }
+
+    /**
+     * Layout ops and reductions over an axis. Axes count the batch axis as axis 0, as in PyTorch
+     * where a batch of samples is axis 0; negative axes count from the end.
+     */
+    private static Object structural(Interpreter interpreter, MethodCallExpr call, String name, List<Object> args) {
+        GraphBuilder g = interpreter.graph();
+        List<Node> tensors = new ArrayList<>();
+        List<Long> ints = new ArrayList<>();
+        List<Boolean> flags = new ArrayList<>();
+        for (Object arg : args) {
+            boolean attributesStarted = !ints.isEmpty() || !flags.isEmpty();
+            if (arg instanceof TensorValue t && (!attributesStarted || name.equals("cat") && flags.isEmpty())) {
+                tensors.add(t.node());
+            } else if (arg instanceof IntValue i && flags.isEmpty()) {
+                ints.add(i.value());
+            } else if (arg instanceof Values.BoolValue bool && flags.isEmpty()) {
+                flags.add(bool.value());
+            } else {
+                return interpreter.unknownMethod(call, usage(name));
+            }
+        }
+        Boolean flag = flags.isEmpty() ? null : flags.get(0);
+        if (name.equals("cat")) {
+            // cat(axis, a, b, ...): the axis comes first, since Java varargs come last.
+            if (!(args.get(0) instanceof IntValue) || args.size() < 2 || flag != null
+                    || ints.size() != 1 || tensors.size() != args.size() - 1) {
+                return interpreter.unknownMethod(call, usage(name));
+            }
+        } else if (tensors.isEmpty()) {
+            return interpreter.unknownMethod(call, usage(name));
+        }
+        Node x = tensors.get(0);
+        int rank = x.shape().rank();
+        boolean keepdim = flag != null && flag;
+        return build(interpreter, call, () -> switch (name) {
+            case "sum", "mean", "amax", "amin", "logsumexp" -> {
+                require(tensors.size() == 1 && ints.size() == 1, name);
+                GraphBuilder.Reduction kind = switch (name) {
+                    case "sum" -> GraphBuilder.Reduction.SUM;
+                    case "mean" -> GraphBuilder.Reduction.MEAN;
+                    case "amax" -> GraphBuilder.Reduction.MAX;
+                    case "amin" -> GraphBuilder.Reduction.MIN;
+                    default -> GraphBuilder.Reduction.LOGSUMEXP;
+                };
+                yield g.reduce(kind, x, new int[] {Math.toIntExact(ints.get(0))}, keepdim);
+            }
+            case "reshape" -> {
+                require(tensors.size() == 1 && !ints.isEmpty() && flag == null, name);
+                yield g.reshape(x, reshapeTarget(x.shape(), ints));
+            }
+            case "flatten" -> {
+                require(tensors.size() == 1 && ints.isEmpty() && flag == null, name);
+                if (rank < 1) {
+                    throw new dev.kiln.ir.ShapeException("flatten needs at least one axis, got a scalar");
+                }
+                int[] dims = {x.shape().dim(0), Math.toIntExact(x.shape().dropFirst().staticElements())};
+                yield g.reshape(x, dev.kiln.ir.Shape.of(dims));
+            }
+            case "permute" -> {
+                require(tensors.size() == 1 && ints.size() == rank && flag == null, name);
+                int[] axes = new int[rank];
+                for (int i = 0; i < rank; i++) {
+                    axes[i] = axis(ints.get(i), rank);
+                }
+                yield g.permute(x, axes);
+            }
+            case "transpose" -> {
+                require(tensors.size() == 1 && ints.size() == 2 && flag == null, name);
+                yield g.transpose(x, axis(ints.get(0), rank), axis(ints.get(1), rank));
+            }
+            case "slice", "narrow" -> {
+                require(tensors.size() == 1 && (ints.size() == 3 || name.equals("slice") && ints.size() == 4)
+                        && flag == null, name);
+                int axis = axis(ints.get(0), rank);
+                int start = Math.toIntExact(ints.get(1));
+                int stop = name.equals("narrow") ? start + Math.toIntExact(ints.get(2)) : Math.toIntExact(ints.get(2));
+                int step = ints.size() == 4 ? Math.toIntExact(ints.get(3)) : 1;
+                yield g.apply(new dev.kiln.ir.Layout.Slice(axis, start, stop, step), x);
+            }
+            case "cat" -> g.apply(new dev.kiln.ir.Layout.Concat(axis(ints.get(0), rank)), tensors.toArray(Node[]::new));
+            case "matmul" -> {
+                require(tensors.size() == 2 && ints.isEmpty() && flag == null, name);
+                yield g.matmul(x, tensors.get(1), false, false);
+            }
+            default -> throw new IllegalStateException(name);
+        });
+    }
+
+    private static void require(boolean ok, String name) {
+        if (!ok) {
+            throw new dev.kiln.ir.ShapeException(usage(name));
+        }
+    }
+
+    private static String usage(String name) {
+        return switch (name) {
+            case "sum", "mean", "amax", "amin", "logsumexp" -> name + " over an axis is written " + name
+                    + "(x, axis) or " + name + "(x, axis, keepdim) with a constant int axis and boolean keepdim";
+            case "reshape" -> "reshape is written reshape(x, -1, d1, d2, ...) with -1 for the batch axis";
+            case "flatten" -> "flatten is written flatten(x); it joins every axis after the batch axis";
+            case "permute" -> "permute is written permute(x, 0, a1, a2, ...) with one constant per axis";
+            case "transpose" -> "transpose is written transpose(x, axis1, axis2)";
+            case "slice" -> "slice is written slice(x, axis, start, stop) or slice(x, axis, start, stop, step)";
+            case "narrow" -> "narrow is written narrow(x, axis, start, length)";
+            case "cat" -> "cat is written cat(axis, a, b, ...) with a constant axis and tensors";
+            case "matmul" -> "matmul is written matmul(a, b) with two tensors";
+            default -> name;
+        };
+    }
+
+    private static int axis(long axis, int rank) {
+        long resolved = axis < 0 ? axis + rank : axis;
+        if (resolved < 0 || resolved >= rank) {
+            throw new dev.kiln.ir.ShapeException("axis " + axis + " is out of range for rank " + rank
+                    + "; use 0.." + (rank - 1) + " or -" + rank + "..-1 (axis 0 is the batch axis)");
+        }
+        return (int) resolved;
+    }
+
+    /** Resolves reshape extents: -1 at axis 0 keeps the batch axis of a batched tensor. */
+    private static dev.kiln.ir.Shape reshapeTarget(dev.kiln.ir.Shape from, List<Long> extents) {
+        int[] dims = new int[extents.size()];
+        int inferred = -1;
+        long known = 1;
+        for (int i = 0; i < dims.length; i++) {
+            long e = extents.get(i);
+            if (e == -1 && inferred < 0) {
+                inferred = i;
+            } else if (e < 0) {
+                throw new dev.kiln.ir.ShapeException("reshape extents must be at least 0 and at most one may be -1, got "
+                        + extents);
+            } else {
+                dims[i] = Math.toIntExact(e);
+                known *= e;
+            }
+        }
+        if (from.isBatched()) {
+            if (inferred != 0) {
+                throw new dev.kiln.ir.ShapeException("reshape of " + from + " must keep the batch axis first: write -1 as"
+                        + " the first extent, as in reshape(x, -1, " + from.dropFirst().staticElements() + ")");
+            }
+            dims[0] = dev.kiln.ir.Shape.BATCH;
+            return dev.kiln.ir.Shape.of(dims);
+        }
+        if (inferred >= 0) {
+            long total = from.staticElements();
+            if (known == 0 || total % known != 0) {
+                throw new dev.kiln.ir.ShapeException("cannot reshape " + from + " to " + extents + ": " + total
+                        + " elements do not divide by " + known);
+            }
+            dims[inferred] = Math.toIntExact(total / known);
+        }
+        return dev.kiln.ir.Shape.of(dims);
     }
 
     private static Double number(Object value) {

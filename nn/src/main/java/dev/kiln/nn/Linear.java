@@ -89,11 +89,12 @@ public final class Linear {
     /** Applies the layer to a batch {@code x} of shape [B, in]. */
     public Tensor apply(Tensor x) {
         int[] shape = x.shape();
-        if (shape.length != 2 || shape[1] != inFeatures) {
+        if (shape.length < 2 || shape.length > 3 || shape[shape.length - 1] != inFeatures) {
             throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures
-                    + ") expects input [B, " + inFeatures + "], got " + java.util.Arrays.toString(shape));
+                    + ") expects input [B, " + inFeatures + "] or [B, L, " + inFeatures + "], got "
+                    + java.util.Arrays.toString(shape));
         }
-        int rows = shape[0];
+        int rows = shape.length == 2 ? shape[0] : shape[0] * shape[1];
         double[] in = x.data();
         double[] out = new double[rows * outFeatures];
         for (int r = 0; r < rows; r++) {
@@ -105,6 +106,6 @@ public final class Linear {
                 out[r * outFeatures + o] = sum;
             }
         }
-        return Tensor.wrap(out, rows, outFeatures);
+        return shape.length == 2 ? Tensor.wrap(out, rows, outFeatures) : Tensor.wrap(out, shape[0], shape[1], outFeatures);
     }
 }
