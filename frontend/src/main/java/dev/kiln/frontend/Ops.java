@@ -181,12 +181,27 @@ final class Ops {
         } else if (tensors.isEmpty()) {
             return interpreter.unknownMethod(call, usage(name));
         }
+        int arguments = ints.size();
+        boolean noFlag = flag == null;
+        boolean fits = switch (name) {
+            case "sum", "mean", "amax", "amin", "logsumexp" -> tensors.size() == 1 && arguments == 1;
+            case "reshape" -> tensors.size() == 1 && arguments > 0 && noFlag;
+            case "flatten" -> tensors.size() == 1 && arguments == 0 && noFlag;
+            case "permute" -> tensors.size() == 1 && arguments == tensors.get(0).shape().rank() && noFlag;
+            case "transpose" -> tensors.size() == 1 && arguments == 2 && noFlag;
+            case "slice" -> tensors.size() == 1 && (arguments == 3 || arguments == 4) && noFlag;
+            case "narrow" -> tensors.size() == 1 && arguments == 3 && noFlag;
+            case "matmul" -> tensors.size() == 2 && arguments == 0 && noFlag;
+            default -> true;
+        };
+        if (!fits) {
+            return interpreter.unknownMethod(call, usage(name));
+        }
         Node x = tensors.get(0);
         int rank = x.shape().rank();
         boolean keepdim = flag != null && flag;
         return build(interpreter, call, () -> switch (name) {
             case "sum", "mean", "amax", "amin", "logsumexp" -> {
-                require(tensors.size() == 1 && ints.size() == 1, name);
                 GraphBuilder.Reduction kind = switch (name) {
                     case "sum" -> GraphBuilder.Reduction.SUM;
                     case "mean" -> GraphBuilder.Reduction.MEAN;
@@ -197,11 +212,9 @@ final class Ops {
                 yield g.reduce(kind, x, new int[] {Math.toIntExact(ints.get(0))}, keepdim);
             }
             case "reshape" -> {
-                require(tensors.size() == 1 && !ints.isEmpty() && flag == null, name);
                 yield g.reshape(x, reshapeTarget(x.shape(), ints));
             }
             case "flatten" -> {
-                require(tensors.size() == 1 && ints.isEmpty() && flag == null, name);
                 if (rank < 1) {
                     throw new dev.kiln.ir.ShapeException("flatten needs at least one axis, got a scalar");
                 }
@@ -209,7 +222,6 @@ final class Ops {
                 yield g.reshape(x, dev.kiln.ir.Shape.of(dims));
             }
             case "permute" -> {
-                require(tensors.size() == 1 && ints.size() == rank && flag == null, name);
                 int[] axes = new int[rank];
                 for (int i = 0; i < rank; i++) {
                     axes[i] = axis(ints.get(i), rank);
@@ -217,12 +229,9 @@ final class Ops {
                 yield g.permute(x, axes);
             }
             case "transpose" -> {
-                require(tensors.size() == 1 && ints.size() == 2 && flag == null, name);
                 yield g.transpose(x, axis(ints.get(0), rank), axis(ints.get(1), rank));
             }
             case "slice", "narrow" -> {
-                require(tensors.size() == 1 && (ints.size() == 3 || name.equals("slice") && ints.size() == 4)
-                        && flag == null, name);
                 int axis = axis(ints.get(0), rank);
                 int start = Math.toIntExact(ints.get(1));
                 int stop = name.equals("narrow") ? start + Math.toIntExact(ints.get(2)) : Math.toIntExact(ints.get(2));
@@ -231,17 +240,10 @@ final class Ops {
             }
             case "cat" -> g.apply(new dev.kiln.ir.Layout.Concat(axis(ints.get(0), rank)), tensors.toArray(Node[]::new));
             case "matmul" -> {
-                require(tensors.size() == 2 && ints.isEmpty() && flag == null, name);
                 yield g.matmul(x, tensors.get(1), false, false);
             }
             default -> throw new IllegalStateException(name);
         });
-    }
-
-    private static void require(boolean ok, String name) {
-        if (!ok) {
-            throw new dev.kiln.ir.ShapeException(usage(name));
-        }
     }
 
     private static String usage(String name) {

@@ -158,6 +158,35 @@ class KilnProcessorTest {
     }
 
     @Test
+    void layoutOpsReportMisuseOnTheirLine() {
+        String source = IMPORTS.replace("import static dev.kiln.nn.Functional.relu;",
+                "import static dev.kiln.nn.Functional.*;") + """
+                @Model
+                public class Layouts {
+                    final Linear fc = new Linear(12, 3);
+
+                    public Tensor forward(@Shape(12) Tensor x) {
+                        Tensor a = reshape(x, 3, 4);
+                        Tensor b = transpose(x, 0, 1);
+                        Tensor c = sum(x, 2);
+                        Tensor d = slice(x, 1, 0);
+                        Tensor e = cat(1, x, reshape(x, -1, 3, 4));
+                        return fc.apply(x);
+                    }
+                }
+                """;
+        Compilation compilation = compile("demo.Layouts", source);
+        assertError(compilation, source, "[KILN007]", "must keep the batch axis first: write -1",
+                "Tensor a = reshape(x, 3, 4);");
+        assertError(compilation, source, "[KILN007]", "the batch axis must stay axis 0", "Tensor b = transpose(x, 0, 1);");
+        assertError(compilation, source, "[KILN007]", "axis 2 is out of range for rank 2", "Tensor c = sum(x, 2);");
+        assertError(compilation, source, "[KILN006]", "slice is written slice(x, axis, start, stop)",
+                "Tensor d = slice(x, 1, 0);");
+        assertError(compilation, source, "[KILN007]", "equal extents on every other axis",
+                "Tensor e = cat(1, x, reshape(x, -1, 3, 4));");
+    }
+
+    @Test
     void missingShapeIsKiln001() {
         String source = IMPORTS + """
                 @Model

@@ -93,6 +93,71 @@ public final class Tensor {
         return Functional.div(this, other);
     }
 
+    /** Returns {@code this + other} for a constant. */
+    public Tensor add(double other) {
+        return Functional.add(this, other);
+    }
+
+    /** Returns {@code this - other} for a constant. */
+    public Tensor sub(double other) {
+        return Functional.sub(this, other);
+    }
+
+    /** Returns {@code this * other} for a constant. */
+    public Tensor mul(double other) {
+        return Functional.mul(this, other);
+    }
+
+    /** Returns {@code this / other} for a constant. */
+    public Tensor div(double other) {
+        return Functional.div(this, other);
+    }
+
+    /** See {@link Functional#reshape}. */
+    public Tensor reshape(int... shape) {
+        return Functional.reshape(this, shape);
+    }
+
+    /** See {@link Functional#flatten}. */
+    public Tensor flatten() {
+        return Functional.flatten(this);
+    }
+
+    /** See {@link Functional#permute}. */
+    public Tensor permute(int... axes) {
+        return Functional.permute(this, axes);
+    }
+
+    /** See {@link Functional#transpose}. */
+    public Tensor transpose(int first, int second) {
+        return Functional.transpose(this, first, second);
+    }
+
+    /** See {@link Functional#matmul}. */
+    public Tensor matmul(Tensor other) {
+        return Functional.matmul(this, other);
+    }
+
+    /** Returns the sum over {@code axis}, dropping it. */
+    public Tensor sum(int axis) {
+        return Functional.sum(this, axis);
+    }
+
+    /** Returns the sum over {@code axis}, kept with extent 1 when {@code keepdim} is set. */
+    public Tensor sum(int axis, boolean keepdim) {
+        return Functional.sum(this, axis, keepdim);
+    }
+
+    /** Returns the mean over {@code axis}, dropping it. */
+    public Tensor mean(int axis) {
+        return Functional.mean(this, axis);
+    }
+
+    /** Returns the mean over {@code axis}, kept with extent 1 when {@code keepdim} is set. */
+    public Tensor mean(int axis, boolean keepdim) {
+        return Functional.mean(this, axis, keepdim);
+    }
+
     @Override
     public String toString() {
         return "Tensor" + Arrays.toString(shape) + Arrays.toString(data);
