@@ -111,20 +111,31 @@ final class Instantiator {
     }
 
     private void assign(ModuleInstance instance, String field, Object value, Node where) {
-        Object stored = switch (value) {
+        instance.fields.put(field, bind(instance.prefix + field, value, where));
+    }
+
+    /** Binds a newly created layer to its parameter path; children of a Sequential are named by index. */
+    private Object bind(String path, Object value, Node where) {
+        return switch (value) {
             case Interpreter.NewLinear linear -> {
-                LinearLayer layer = new LinearLayer(instance.prefix + field, linear.in(), linear.out(), linear.bias());
+                LinearLayer layer = new LinearLayer(path, linear.in(), linear.out(), linear.bias());
                 translator.registerLinear(layer, where);
                 yield layer;
             }
             case Interpreter.NewModule module -> {
-                ModuleInstance nested = new ModuleInstance(module.declaration(), instance.prefix + field + ".");
+                ModuleInstance nested = new ModuleInstance(module.declaration(), path + ".");
                 instantiate(nested, module.args(), where);
                 yield nested;
             }
+            case Interpreter.NewSequential sequential -> {
+                List<Object> children = new java.util.ArrayList<>();
+                for (int i = 0; i < sequential.children().size(); i++) {
+                    children.add(bind(path + "." + i, sequential.children().get(i), where));
+                }
+                yield new Values.SequentialLayer(path, List.copyOf(children));
+            }
             default -> value;
         };
-        instance.fields.put(field, stored);
     }
 
     static String firstLine(Node node) {

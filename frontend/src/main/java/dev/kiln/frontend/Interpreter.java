@@ -68,6 +68,14 @@ final class Interpreter {
     record NewModule(ClassOrInterfaceDeclaration declaration, List<Object> args) {
     }
 
+    /** Result of {@code new Sequential(...)}: its children before they are bound to a field. */
+    record NewSequential(List<Object> children) {
+    }
+
+    /** Layer classes without parameters and the ops they apply. */
+    static final Map<String, String> ACTIVATIONS = Map.of("Tanh", "tanh", "ReLU", "relu", "Sigmoid", "sigmoid",
+            "GELU", "gelu", "SiLU", "silu", "Flatten", "flatten");
+
     /** Local variables of one method frame, with block nesting. */
     static final class Scope {
         private final Scope parent;
@@ -305,12 +313,54 @@ final class Interpreter {
             case ConditionalExpr conditional -> conditional(conditional, scope);
             case MethodCallExpr call -> call(call, scope);
             case ObjectCreationExpr creation -> create(creation, scope);
+            case com.github.javaparser.ast.expr.ArrayCreationExpr array when array.getInitializer().isPresent()
+                    && array.getElementType().asString().equals("Tensor") -> tensors(array.getInitializer().get(), scope);
+            case com.github.javaparser.ast.expr.ArrayInitializerExpr array -> tensors(array, scope);
+            case com.github.javaparser.ast.expr.ArrayAccessExpr access -> element(access, scope);
             default -> {
                 translator.error(DiagnosticIds.UNSUPPORTED, expression, "expression '" + expression
                         + "' is outside the supported subset; use tensor ops, layer calls, helper methods and int constants");
                 yield Poison.INSTANCE;
             }
         };
+    }
+
+    /** Evaluates {@code new Tensor[] {a, b}}: several outputs of one method. */
+    private Object tensors(com.github.javaparser.ast.expr.ArrayInitializerExpr array, Scope scope) {
+        List<Object> values = new ArrayList<>();
+        for (Expression element : array.getValues()) {
+            Object value = eval(element, scope);
+            if (value == Poison.INSTANCE) {
+                return value;
+            }
+            if (!(value instanceof TensorValue)) {
+                translator.error(DiagnosticIds.UNSUPPORTED, element, "the elements of a Tensor[] must be tensors, got '"
+                        + element + "'");
+                return Poison.INSTANCE;
+            }
+            values.add(value);
+        }
+        return new Values.TensorArray(List.copyOf(values));
+    }
+
+    /** Evaluates {@code outputs[k]} with a compile-time index. */
+    private Object element(com.github.javaparser.ast.expr.ArrayAccessExpr access, Scope scope) {
+        Object array = eval(access.getName(), scope);
+        Object index = eval(access.getIndex(), scope);
+        if (array == Poison.INSTANCE || index == Poison.INSTANCE) {
+            return Poison.INSTANCE;
+        }
+        if (!(array instanceof Values.TensorArray tensors) || !(index instanceof IntValue i)) {
+            translator.error(DiagnosticIds.UNSUPPORTED, access, "'" + access + "' needs a Tensor[] and a compile-time"
+                    + " int index");
+            return Poison.INSTANCE;
+        }
+        if (i.value() < 0 || i.value() >= tensors.values().size()) {
+            translator.error(DiagnosticIds.SHAPE, access, "index " + i.value() + " is out of range for "
+                    + tensors.values().size() + " tensors in '" + access + "'");
+            return Poison.INSTANCE;
+        }
+        return tensors.values().get((int) i.value());
     }
 
     /** Evaluates a field initializer, where only constants and other fields are in scope. */
@@ -435,8 +485,12 @@ final class Interpreter {
             return value;
         }
         return switch (unary.getOperator()) {
-            case MINUS -> value instanceof IntValue i ? new IntValue(-i.value()) : unsupportedUnary(unary);
-            case PLUS -> value instanceof IntValue ? value : unsupportedUnary(unary);
+            case MINUS -> switch (value) {
+                case IntValue i -> new IntValue(-i.value());
+                case Values.DoubleValue d -> new Values.DoubleValue(-d.value());
+                default -> unsupportedUnary(unary);
+            };
+            case PLUS -> value instanceof IntValue || value instanceof Values.DoubleValue ? value : unsupportedUnary(unary);
             case LOGICAL_COMPLEMENT -> value instanceof BoolValue b ? new BoolValue(!b.value()) : unsupportedUnary(unary);
             default -> unsupportedUnary(unary);
         };
@@ -444,7 +498,7 @@ final class Interpreter {
 
     private Object unsupportedUnary(UnaryExpr unary) {
         translator.error(DiagnosticIds.UNSUPPORTED, unary, "'" + unary + "' is unsupported; negate a tensor"
-                + " with an op, and use unary operators only on int and boolean constants");
+                + " with neg(x), and use unary operators only on number and boolean constants");
         return Poison.INSTANCE;
     }
 
@@ -480,6 +534,8 @@ final class Interpreter {
         return switch (receiver) {
             case null -> callUnqualified(call, method, args, target.isPresent() && target.get() instanceof ThisExpr);
             case LinearLayer layer -> applyLinear(call, layer, method, args);
+            case Values.SequentialLayer sequential -> applyLayer(call, sequential, method, args);
+            case Values.ActivationLayer activation -> applyLayer(call, activation, method, args);
             case ModuleInstance module -> callModule(call, module, method, args);
             case TensorValue tensor -> callTensorMethod(call, tensor, method, args);
             default -> unknownMethod(call, "'" + call.getScope().get() + "' is not a layer, a model or a tensor");
@@ -536,6 +592,41 @@ final class Interpreter {
                 + " x.matmul(y), x.sum(axis), x.mean(axis) or the ops of dev.kiln.nn.Functional");
     }
 
+    /**
+     * Applies a Sequential (each child in order: a Linear layer, a parameter-free layer, a nested
+     * model's {@code forward}, or another Sequential) or a parameter-free layer.
+     */
+    private Object applyLayer(MethodCallExpr call, Object layer, String method, List<Object> args) {
+        if (!(method.equals("apply") || method.equals("forward")) || args.size() != 1
+                || !(args.get(0) instanceof TensorValue)) {
+            return unknownMethod(call, "a layer is used as 'layer.apply(x)' with one tensor");
+        }
+        Object x = args.get(0);
+        switch (layer) {
+            case Values.SequentialLayer sequential -> {
+                for (Object child : sequential.children()) {
+                    x = applyLayer(call, child, "apply", List.of(x));
+                    if (x == Poison.INSTANCE) {
+                        return x;
+                    }
+                }
+                return x;
+            }
+            case Values.ActivationLayer activation -> {
+                return Ops.apply(this, call, activation.op(), List.of(x));
+            }
+            case LinearLayer linear -> {
+                return applyLinear(call, linear, "apply", List.of(x));
+            }
+            case ModuleInstance module -> {
+                return callModule(call, module, "forward", List.of(x));
+            }
+            default -> {
+                return unknownMethod(call, "'" + layer + "' is not a layer");
+            }
+        }
+    }
+
     private Object applyLinear(MethodCallExpr call, LinearLayer layer, String method, List<Object> args) {
         if (!(method.equals("apply") || method.equals("forward")) || args.size() != 1
                 || !(args.get(0) instanceof TensorValue input)) {
@@ -577,6 +668,24 @@ final class Interpreter {
             translator.error(DiagnosticIds.FIELD, creation, "'" + creation + "' needs compile-time constant arguments:"
                     + " new Linear(inFeatures, outFeatures) or new Linear(inFeatures, outFeatures, bias)");
             return Poison.INSTANCE;
+        }
+        if (ACTIVATIONS.containsKey(type)) {
+            if (!args.isEmpty()) {
+                translator.error(DiagnosticIds.FIELD, creation, type + " takes no arguments; write 'new " + type + "()'");
+                return Poison.INSTANCE;
+            }
+            return new Values.ActivationLayer(type, ACTIVATIONS.get(type));
+        }
+        if (type.equals("Sequential")) {
+            for (Object arg : args) {
+                if (!(arg instanceof NewLinear || arg instanceof NewModule || arg instanceof NewSequential
+                        || arg instanceof Values.ActivationLayer)) {
+                    translator.error(DiagnosticIds.FIELD, creation, "the children of Sequential must be layers created in"
+                            + " place, such as 'new Linear(13, 20)', 'new Tanh()' or a model class; got '" + arg + "'");
+                    return Poison.INSTANCE;
+                }
+            }
+            return new NewSequential(args);
         }
         Optional<ClassOrInterfaceDeclaration> nested = translator.resolver().find(type, self.declaration);
         if (nested.isPresent()) {

@@ -12,7 +12,7 @@ final class JavaClassWriter {
     }
 
     static String write(String packageName, String className, String modelName, String libraryName,
-                        String signature, ModelSpec model) {
+                        String signature, ModelSpec model, ModelTranslator.Packing packing) {
         StringJoiner params = new StringJoiner(",\n                    ");
         for (ModelSpec.ParamSpec p : model.params()) {
             params.add("new ModelDescriptor.Param(" + quote(p.name()) + ", new int[] " + ints(p.shape().dims())
@@ -33,6 +33,7 @@ final class JavaClassWriter {
                 import dev.kiln.nn.OptimizerKind;
                 import dev.kiln.runtime.CompiledModel;
                 import dev.kiln.runtime.ModelDescriptor;
+                import dev.kiln.runtime.Packing;
                 import dev.kiln.runtime.Device;
                 import java.io.IOException;
                 import java.nio.file.Path;
@@ -63,6 +64,22 @@ final class JavaClassWriter {
                     /** Number of outputs per sample. */
                     public static final int OUTPUT_WIDTH = %13$d;
 
+                    /** Widths of forward's inputs (%16$s), side by side in one input row. */
+                    public static final int[] INPUT_WIDTHS = %17$s;
+
+                    /** Widths of forward's outputs, side by side in one output row. */
+                    public static final int[] OUTPUT_WIDTHS = %18$s;
+
+                    /** Packs forward's inputs for {@code rows} samples, each row-major, into one input array. */
+                    public static float[] inputs(int rows, %15$s) {
+                        return Packing.pack(rows, INPUT_WIDTHS, %16$s);
+                    }
+
+                    /** Returns output {@code index} of forward, for {@code rows} samples, from a packed output array. */
+                    public static float[] output(int index, float[] packed, int rows) {
+                        return Packing.unpack(rows, OUTPUT_WIDTHS, index, packed);
+                    }
+
                     /** Creates the model on the CPU with parameters initialized from {@code seed}. */
                     public %3$s(long seed) {
                         this(seed, Device.cpu());
@@ -92,7 +109,11 @@ final class JavaClassWriter {
                 }
                 """.formatted(simpleModel, libraryName, className, quote(modelName), quote(libraryName), quote(signature),
                 params, ints(input.dims()), ints(output.dims()), loss, optimizers,
-                input.staticElements(), output.staticElements(), ints(model.targetShape().dims()));
+                input.staticElements(), output.staticElements(), ints(model.targetShape().dims()),
+                String.join(", ", packing.inputNames().stream().map(n -> "float[] " + n).toList()),
+                String.join(", ", packing.inputNames()),
+                "{" + String.join(", ", packing.inputWidths().stream().map(String::valueOf).toList()) + "}",
+                "{" + String.join(", ", packing.outputWidths().stream().map(String::valueOf).toList()) + "}");
     }
 
     /** Renders {@code Compiled<Class><Method>} for a differentiable function. */

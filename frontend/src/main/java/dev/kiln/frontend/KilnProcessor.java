@@ -120,14 +120,15 @@ public final class KilnProcessor extends AbstractProcessor {
             error(element, DiagnosticIds.SOURCE, "Kiln could not parse the source of " + element.getQualifiedName());
             return;
         }
-        ModelTranslator.Result result = new ModelTranslator(this::resolve).translate(declaration.get());
+        ModelTranslator translator = new ModelTranslator(this::resolve);
+        ModelTranslator.Result result = translator.translate(declaration.get());
         for (Diagnostic diagnostic : result.diagnostics()) {
             report(trees, javacUnit, element, diagnostic);
         }
         if (result.model().isEmpty()) {
             return;
         }
-        emit(element, result.model().get());
+        emit(element, result.model().get(), translator.packing());
     }
 
     /** Compiles a {@code @Differentiable} method with its derivatives. */
@@ -193,7 +194,7 @@ public final class KilnProcessor extends AbstractProcessor {
         }
     }
 
-    private void emit(TypeElement element, ModelSpec model) {
+    private void emit(TypeElement element, ModelSpec model, ModelTranslator.Packing packing) {
         String qualifiedName = element.getQualifiedName().toString();
         String libraryName = qualifiedName.replace('.', '_').replace('$', '_');
         boolean verify = Boolean.parseBoolean(processingEnv.getOptions().getOrDefault(VERIFY_OPTION, "false"));
@@ -209,7 +210,7 @@ public final class KilnProcessor extends AbstractProcessor {
         String packageName = packageOf(element);
         String className = "Compiled" + element.getSimpleName();
         String javaSource = JavaClassWriter.write(packageName, className, qualifiedName, libraryName,
-                compiled.signature(), model);
+                compiled.signature(), model, packing);
         try {
             writeResource(element, "META-INF/kiln/src/" + libraryName + ".c", compiled.cSource());
             OpenClProgram openCl = OpenClEmitter.emit(libraryName, compiled.schedules());

@@ -128,24 +128,38 @@ public final class ModelTranslator {
     }
 
     private Optional<ModelSpec> buildSpec(ClassOrInterfaceDeclaration model, ModuleInstance root, MethodDeclaration forward) {
-        if (forward.getParameters().size() != 1) {
-            error(DiagnosticIds.MODEL_STRUCTURE, forward, "forward takes " + forward.getParameters().size()
-                    + " parameters; a compiled model takes exactly one input, 'forward(@Shape(...) Tensor x)'");
+        if (forward.getParameters().isEmpty()) {
+            error(DiagnosticIds.MODEL_STRUCTURE, forward, "forward takes no parameters; declare its inputs as"
+                    + " 'forward(@Shape(...) Tensor x)', or several such tensors");
             return Optional.empty();
         }
-        Parameter input = forward.getParameter(0);
-        if (!input.getTypeAsString().equals("Tensor")) {
-            error(DiagnosticIds.MODEL_STRUCTURE, input, "the parameter of forward has type " + input.getTypeAsString()
-                    + "; declare it as '@Shape(...) Tensor " + input.getNameAsString() + "'");
-            return Optional.empty();
+        List<int[]> sampleShapes = new ArrayList<>();
+        for (Parameter input : forward.getParameters()) {
+            if (!input.getTypeAsString().equals("Tensor")) {
+                error(DiagnosticIds.MODEL_STRUCTURE, input, "the parameter of forward has type " + input.getTypeAsString()
+                        + "; declare it as '@Shape(...) Tensor " + input.getNameAsString() + "'");
+                return Optional.empty();
+            }
+            int[] sampleShape = shapeOf(input, root);
+            if (sampleShape == null) {
+                return Optional.empty();
+            }
+            sampleShapes.add(sampleShape);
         }
-        int[] sampleShape = shapeOf(input, root);
-        if (sampleShape == null) {
-            return Optional.empty();
+        List<TensorValue> inputs = inputs(forward, sampleShapes);
+        Object result = new Interpreter(this, root).call(forward, List.copyOf(inputs), forward);
+        List<Integer> outputWidths = new ArrayList<>();
+        if (result instanceof Values.TensorArray outputs) {
+            for (Object value : outputs.values()) {
+                outputWidths.add(Math.toIntExact(((TensorValue) value).node().shape().staticElements()));
+            }
+            result = packOutputs(forward, outputs);
+        } else if (result instanceof TensorValue single) {
+            outputWidths.add(Math.toIntExact(single.node().shape().staticElements()));
         }
-        graph.origin(origin(input));
-        dev.kiln.ir.Node x = graph.input(input.getNameAsString(), Shape.batched(sampleShape), DType.F32);
-        Object result = new Interpreter(this, root).call(forward, List.of(new TensorValue(x)), forward);
+        packing = new Packing(forward.getParameters().stream().map(Parameter::getNameAsString).toList(),
+                sampleShapes.stream().map(d -> Math.toIntExact(Shape.of(d).staticElements())).toList(),
+                List.copyOf(outputWidths));
         if (!(result instanceof TensorValue tensor)) {
             if (result != Poison.INSTANCE) {
                 error(DiagnosticIds.MODEL_STRUCTURE, forward, "forward must return the output tensor");
@@ -166,7 +180,7 @@ public final class ModelTranslator {
         graph.output("output", tensor.node());
         List<MethodDeclaration> lossMethods = model.getMethodsByName("loss");
         if (loss == Loss.CUSTOM) {
-            buildCustomLoss(model, root, lossMethods, x);
+            buildCustomLoss(model, root, lossMethods, inputs);
         } else if (!lossMethods.isEmpty()) {
             error(DiagnosticIds.MODEL_STRUCTURE, lossMethods.get(0), "model class " + model.getNameAsString()
                     + " declares loss(...) but trains with " + loss + "; set @Model(loss = LossKind.CUSTOM) to train"
@@ -179,26 +193,94 @@ public final class ModelTranslator {
     }
 
     /**
+     * Declares the model's input. One parameter of forward is the input itself. Several are
+     * packed side by side in one input row, in declaration order, and each is a slice of it.
+     */
+    private List<TensorValue> inputs(MethodDeclaration forward, List<int[]> sampleShapes) {
+        List<Parameter> parameters = forward.getParameters();
+        if (parameters.size() == 1) {
+            graph.origin(origin(parameters.get(0)));
+            return List.of(new TensorValue(graph.input(parameters.get(0).getNameAsString(),
+                    Shape.batched(sampleShapes.get(0)), DType.F32)));
+        }
+        int total = 0;
+        for (int[] shape : sampleShapes) {
+            total += Math.toIntExact(Shape.of(shape).staticElements());
+        }
+        graph.origin(origin(forward));
+        dev.kiln.ir.Node packed = graph.input(PACKED_INPUT, Shape.batched(total), DType.F32);
+        List<TensorValue> inputs = new ArrayList<>();
+        int offset = 0;
+        for (int i = 0; i < parameters.size(); i++) {
+            graph.origin(origin(parameters.get(i)));
+            int width = Math.toIntExact(Shape.of(sampleShapes.get(i)).staticElements());
+            dev.kiln.ir.Node slice = graph.slice(packed, 1, offset, offset + width, 1);
+            inputs.add(new TensorValue(graph.reshape(slice, Shape.batched(sampleShapes.get(i)))));
+            offset += width;
+        }
+        return inputs;
+    }
+
+    /** Label of the input row that packs several inputs of forward. */
+    static final String PACKED_INPUT = "inputs";
+
+    /**
+     * How forward's inputs and outputs share the model's one input row and one output row: the
+     * parameter names and widths, and the output widths, in order.
+     */
+    record Packing(List<String> inputNames, List<Integer> inputWidths, List<Integer> outputWidths) {
+    }
+
+    private Packing packing = new Packing(List.of(), List.of(), List.of());
+
+    /** Returns the packing of the last translated model. */
+    Packing packing() {
+        return packing;
+    }
+
+    /** Packs several outputs of forward side by side in one output row, each flattened per sample. */
+    private Object packOutputs(MethodDeclaration forward, Values.TensorArray outputs) {
+        List<dev.kiln.ir.Node> parts = new ArrayList<>();
+        for (Object value : outputs.values()) {
+            dev.kiln.ir.Node node = ((TensorValue) value).node();
+            if (!node.shape().isBatched()) {
+                error(DiagnosticIds.SHAPE, forward, "forward returns an output of shape " + node.shape()
+                        + " without the batch axis; every output needs one value per sample, shape [B, ...]");
+                return Poison.INSTANCE;
+            }
+            parts.add(graph.reshape(node, Shape.batched(Math.toIntExact(node.shape().staticElements()))));
+        }
+        if (parts.isEmpty()) {
+            error(DiagnosticIds.MODEL_STRUCTURE, forward, "forward returns no tensors");
+            return Poison.INSTANCE;
+        }
+        graph.origin(origin(forward));
+        return new TensorValue(graph.concat(1, parts));
+    }
+
+    /**
      * Evaluates {@code loss(x, target)} into the forward graph as the output {@code loss}, reading
      * the input {@code targets}. The method may call forward and use input gradients.
      */
     private void buildCustomLoss(ClassOrInterfaceDeclaration model, ModuleInstance root,
-                                 List<MethodDeclaration> lossMethods, dev.kiln.ir.Node x) {
-        if (lossMethods.size() != 1 || lossMethods.get(0).getParameters().size() != 2) {
+                                 List<MethodDeclaration> lossMethods, List<TensorValue> inputs) {
+        if (lossMethods.size() != 1 || lossMethods.get(0).getParameters().size() != inputs.size() + 1) {
             error(DiagnosticIds.MODEL_STRUCTURE, lossMethods.isEmpty() ? model : lossMethods.get(0),
                     "@Model(loss = LossKind.CUSTOM) needs one method 'public Tensor loss(Tensor x, @Shape(...) Tensor"
-                            + " target)' that returns the mean loss");
+                            + " target)' that takes forward's inputs and the target and returns the mean loss");
             return;
         }
         MethodDeclaration method = lossMethods.get(0);
-        Parameter target = method.getParameter(1);
+        Parameter target = method.getParameter(inputs.size());
         int[] targetShape = shapeOf(target, root);
         if (targetShape == null) {
             return;
         }
         graph.origin(origin(target));
         dev.kiln.ir.Node targets = graph.input(Loss.CUSTOM.labelName(), Shape.batched(targetShape), DType.F32);
-        Object result = new Interpreter(this, root).call(method, List.of(new TensorValue(x), new TensorValue(targets)), method);
+        List<Object> arguments = new ArrayList<>(inputs);
+        arguments.add(new TensorValue(targets));
+        Object result = new Interpreter(this, root).call(method, arguments, method);
         if (result instanceof TensorValue value) {
             if (!value.node().shape().isScalar()) {
                 error(DiagnosticIds.SHAPE, method, "loss returns shape " + value.node().shape() + "; return one number,"

@@ -14,6 +14,10 @@ final class Values {
     record TensorValue(Node node) {
     }
 
+    /** Several tensors returned together, {@code new Tensor[] {a, b}}. */
+    record TensorArray(java.util.List<Object> values) {
+    }
+
     /** A compile-time integer. */
     record IntValue(long value) {
     }
@@ -44,6 +48,14 @@ final class Values {
         String describe() {
             return "Linear(" + in + ", " + out + (bias ? "" : ", false") + ")";
         }
+    }
+
+    /** A parameter-free layer such as {@code new Tanh()}: the op it applies. */
+    record ActivationLayer(String type, String op) {
+    }
+
+    /** A {@code Sequential} held by a field: its children, bound to the paths {@code <path>.<index>}. */
+    record SequentialLayer(String path, java.util.List<Object> children) {
     }
 
     /** An instance of a model class: its declaration, the path of its fields, and their values. */

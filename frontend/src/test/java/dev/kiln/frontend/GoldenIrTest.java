@@ -232,6 +232,59 @@ class GoldenIrTest {
                 "Linear(40, 20, false) has no bias parameter");
     }
 
+    private static final String TWO_TOWERS = """
+            package demo;
+
+            import static dev.kiln.nn.Functional.*;
+
+            import dev.kiln.nn.*;
+
+            @Model(loss = LossKind.CUSTOM)
+            public class TwoTowers {
+                final Tower tower = new Tower();
+                final Linear shared = new Linear(3, 3);
+                final Sequential head = new Sequential(new Linear(6, 4), new ReLU(), new Linear(4, 2));
+
+                public Tensor[] forward(@Shape(2) Tensor left, @Shape(2) Tensor right) {
+                    Tensor a = shared.apply(tower.forward(left));
+                    Tensor b = shared.apply(tower.forward(right));
+                    return new Tensor[] {head.apply(cat(1, a, b)), sum(a.mul(b), 1, true)};
+                }
+
+                public Tensor loss(Tensor left, Tensor right, @Shape(3) Tensor target) {
+                    Tensor[] out = forward(left, right);
+                    return mean(square(cat(1, out[0], out[1]).sub(target)));
+                }
+            }
+
+            class Tower {
+                final Block block = new Block();
+
+                Tensor forward(Tensor x) {
+                    return block.forward(x);
+                }
+            }
+
+            class Block {
+                final Linear fc = new Linear(2, 3);
+
+                Tensor forward(Tensor x) {
+                    return tanh(fc.apply(x));
+                }
+            }
+            """;
+
+    @Test
+    void twoInputsTwoOutputsSequentialAndSharedLayers() throws IOException {
+        ModelSpec model = translate(TWO_TOWERS, "TwoTowers");
+        assertGolden("two_towers", model.forward());
+        assertEquals(List.of("tower.block.fc.weight", "tower.block.fc.bias", "shared.weight", "shared.bias",
+                "head.0.weight", "head.0.bias", "head.2.weight", "head.2.bias"),
+                model.params().stream().map(ParamSpec::name).toList());
+        assertEquals(Shape.batched(4), model.inputs().get(0).shape());
+        assertEquals(Shape.batched(3), model.output().shape());
+    }
+
     @Test
     void secondTopLevelBlockResolves() {
         String source = """

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * {@code <field>.weight} and {@code <field>.bias}. Applying one field several times ties the
  * weights.
  */
-public final class Linear {
+public final class Linear implements Layer {
     private static final SplittableRandom EAGER_SEEDS = new SplittableRandom(0x4b696c6eL);
 
     private final int inFeatures;
@@ -86,7 +86,8 @@ public final class Linear {
         System.arraycopy(values, 0, bias, 0, bias.length);
     }
 
-    /** Applies the layer to a batch {@code x} of shape [B, in]. */
+    /** Applies the layer to a batch {@code x} of shape [B, in], or [B, L, in] at every position. */
+    @Override
     public Tensor apply(Tensor x) {
         int[] shape = x.shape();
         if (shape.length < 2 || shape.length > 3 || shape[shape.length - 1] != inFeatures) {
