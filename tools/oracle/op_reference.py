@@ -17,10 +17,14 @@ to float32 before the float64 computation, so that float32 code sees exactly the
 inputs as the float64 reference.
 
 Special points outside an op's domain are not evaluated; each file lists them under
-"skipped" with the reason.
+"skipped" with the reason. Cases labelled "special, value only" hold the value alone, at
+points where PyTorch's derivatives are NaN.
+
+An operand marked "batched" has Kiln's batch axis as axis 0, and the case runs at a batch
+of that extent.
 
 Adding an op is adding one entry to OPS, and the matching entry to the Java op table in
-ir/src/test/java/dev/kiln/ir/OracleOps.java.
+ir/src/test/java/dev/kiln/ir/oracle/OracleOps.java.
 
 Run: /usr/bin/python3 tools/oracle/op_reference.py
 Written with PyTorch 1.13.
@@ -55,14 +59,18 @@ class Operand:
     softmax), "constant" (a float that is not differentiated, as the operands of a
     comparison), "condition" (0 or 1, not differentiated) or "index" (int class indices,
     passed to Kiln as i32).
+
+    batched marks an operand whose axis 0 is Kiln's batch axis, whose extent is given at
+    call time. The losses read axis 0 of their operands as the batch without this mark.
     """
 
-    def __init__(self, name, low=-3.0, high=3.0, kind="float", classes=None):
+    def __init__(self, name, low=-3.0, high=3.0, kind="float", classes=None, batched=False):
         self.name = name
         self.low = low
         self.high = high
         self.kind = kind
         self.classes = classes
+        self.batched = batched
 
     def random(self, shape, generator):
         if self.kind == "index":
@@ -86,11 +94,13 @@ class Op:
     shapes lists the operand shapes of each random case; special lists the special cases,
     each a tuple of per-operand value lists (a flat list, or nested lists for rank > 1).
     domain(values) returns None for a special case inside the op's domain, else the reason
-    it is skipped.
+    it is skipped. value_only lists special cases whose derivatives are NaN (0/0 or
+    inf - inf), which no convention fixes, so their files keep the value and no VJP or
+    Hessian-vector product.
     """
 
     def __init__(self, name, family, function, operands, shapes, special=(), attributes=None,
-                 domain=None, note=None):
+                 domain=None, note=None, value_only=()):
         self.name = name
         self.family = family
         self.function = function
@@ -100,6 +110,7 @@ class Op:
         self.attributes = attributes or {}
         self.domain = domain or (lambda values: None)
         self.note = note
+        self.value_only = list(value_only)
 
 
 # ---- table helpers --------------------------------------------------------------------------
@@ -217,6 +228,114 @@ def clamp(x, low, high):
     return torch.clamp(x, low, high)
 
 
+# ---- layout ops, reductions over axes and batched matmul -------------------------------------
+
+def layout(name, function, shapes, attributes, batched=False):
+    """Build a layout op of one operand x, whose axis 0 is the batch axis where batched is set."""
+    return Op(name, "layout", function, [Operand("x", batched=batched)], shapes, attributes=attributes)
+
+
+def permute(axes, shape, batched=False):
+    return layout("permute", lambda x: x.permute(*axes), [[shape]], {"axes": list(axes)}, batched)
+
+
+def transpose(first, second, shape, batched=False):
+    return layout("transpose", lambda x: x.transpose(first, second), [[shape]], {"dims": [first, second]}, batched)
+
+
+def reshape(shape, target, batched=False, function=None):
+    """Build x.reshape(target), or function(x) for a flatten. A batched x keeps its batch axis."""
+    return layout("reshape", function or (lambda x: x.reshape(target)), [[shape]], {"shape": list(target)}, batched)
+
+
+def slice_(axis, start, stop, step, shape, batched=False):
+    def function(x):
+        index = [slice(None)] * x.dim()
+        index[axis] = slice(start, stop, step)
+        return x[tuple(index)]
+    return layout("slice", function, [[shape]], {"axis": axis, "start": start, "stop": stop, "step": step}, batched)
+
+
+def concat(axis, shapes, batched=False):
+    operands = [Operand(name, batched=batched) for name in "abc"[:len(shapes)]]
+    return Op("concat", "layout", lambda *parts: torch.cat(parts, dim=axis), operands, [shapes],
+              attributes={"axis": axis, "parts": len(shapes)})
+
+
+def axis_reduction(name, function, axes, keepdim, shape=(3, 4, 5), special=(), batched=False, value_only=()):
+    """Build function(x, axes, keepdim), where negative axes count from the end."""
+    return Op(name, "reduce", lambda x: function(x, tuple(axes), keepdim), [Operand("x", batched=batched)],
+              [[shape]], special=special, attributes={"axes": list(axes), "keepdim": keepdim},
+              value_only=value_only)
+
+
+def extreme_to(name, function, shape, target):
+    """Build amax or amin over the axes along which target broadcasts to shape, as Kiln's max_to does."""
+    dropped = len(shape) - len(target)
+    axes = tuple(a for a in range(len(shape)) if a < dropped or target[a - dropped] == 1)
+
+    def reduce(x):
+        out = function(x, axes, keepdim=True)
+        return out.reshape(target)
+    return Op(name, "reduce", reduce, [Operand("x")], [[shape]], special=EXTREME_SPECIAL if shape == (5, 4) else (),
+              attributes={"shape": list(target)})
+
+
+def batched_matmul(transpose_a, transpose_b, ranks, batched=(False, False)):
+    """Build torch.matmul of rank-2 or rank-3 operands, each transposed in its last two axes where flagged."""
+    length, m, k, n = 3, 4, 2, 5
+
+    def shape(rank, rows, columns, transposed):
+        matrix = (columns, rows) if transposed else (rows, columns)
+        return (length,) + matrix if rank == 3 else matrix
+
+    def function(a, b):
+        left = a.transpose(-1, -2) if transpose_a else a
+        right = b.transpose(-1, -2) if transpose_b else b
+        return torch.matmul(left, right)
+    shapes = [shape(ranks[0], m, k, transpose_a), shape(ranks[1], k, n, transpose_b)]
+    operands = [Operand("a", batched=batched[0]), Operand("b", batched=batched[1])]
+    return Op("batched_matmul", "matmul", function, operands, [shapes],
+              attributes={"transpose_a": transpose_a, "transpose_b": transpose_b, "ranks": list(ranks)})
+
+
+def amax(x, axes, keepdim):
+    return torch.amax(x, axes, keepdim)
+
+
+def amin(x, axes, keepdim):
+    return torch.amin(x, axes, keepdim)
+
+
+def sum_dim(x, axes, keepdim):
+    return torch.sum(x, axes, keepdim)
+
+
+def mean_dim(x, axes, keepdim):
+    return torch.mean(x, axes, keepdim)
+
+
+def logsumexp(x, axes, keepdim):
+    return torch.logsumexp(x, axes, keepdim)
+
+
+INF = float("inf")
+NAN = float("nan")
+
+# Rows and columns with ties (0 and -0 tie too), NaN, infinities and an all -inf row.
+EXTREME_SPECIAL = [([[1.0, 1.0, 0.0, -1.0], [NAN, 1.0, 2.0, 3.0], [INF, INF, 1.0, -INF],
+                     [-INF, -INF, -INF, -INF], [0.0, -0.0, -2.0, -2.0]],)]
+# Sums and means carry infinities and NaN to the value, and their derivatives do not depend on x.
+SUM_SPECIAL = [([[1.0, INF, 0.0, -1.0], [NAN, 1.0, 2.0, 3.0], [INF, -INF, 1.0, 2.0], [1e30, 1e30, -1e30, 5.0]],)]
+# Large entries that overflow exp without the shift by the maximum, and ties at the maximum.
+LOGSUMEXP_SPECIAL = [([[1000.0, 1000.0, 999.0, 0.0], [-1000.0, -1000.0, -1000.0, -1000.0],
+                       [1000.0, -1000.0, 0.0, 1e-30], [0.0, -INF, 1.0, 2.0], [-INF, -INF, 3.0, -INF]],)]
+# An all -inf row, where the value is -inf and both Kiln's and PyTorch's derivatives are NaN
+# (0/0), and rows holding +inf, where the value is inf and the derivative is inf - inf.
+LOGSUMEXP_VALUE_ONLY = [([[-INF, -INF, -INF, -INF], [INF, 1.0, 2.0, 3.0], [INF, INF, -INF, 0.0],
+                          [1.0, 2.0, 3.0, 4.0]],)]
+
+
 # ---- the table ------------------------------------------------------------------------------
 
 OPS = [
@@ -303,6 +422,104 @@ OPS = [
     loss("cross_entropy", lambda s, y: F.cross_entropy(s, y.long()), "index", CLASS_SPECIAL),
     loss("soft_cross_entropy", soft_cross_entropy, "probabilities", SOFT_SPECIAL),
     loss("nll", lambda s, y: F.nll_loss(s, y.long()), "index", CLASS_SPECIAL),
+    unary("stop_gradient", lambda x: x.detach()),
+    permute((0, 2, 1), (2, 3, 4)),
+    permute((2, 0, 1), (2, 3, 4)),
+    permute((1, 2, 0), (2, 3, 4)),
+    permute((0, 3, 1, 2), (2, 3, 4, 5)),
+    permute((3, 2, 1, 0), (2, 3, 4, 5)),
+    permute((1, 0, 3, 2), (2, 3, 4, 5)),
+    permute((0, 2, 1), (3, 4, 5), batched=True),
+    permute((0, 3, 1, 2), (3, 2, 4, 5), batched=True),
+    transpose(0, 2, (2, 3, 4)),
+    transpose(1, 2, (2, 3, 4)),
+    transpose(0, 3, (2, 3, 4, 5)),
+    transpose(1, 3, (2, 3, 4, 5)),
+    transpose(1, 2, (3, 4, 5), batched=True),
+    reshape((2, 3, 4), (6, 4)),
+    reshape((2, 3, 4), (4, 3, 2)),
+    reshape((6, 4), (2, 3, 2, 2)),
+    reshape((2, 3, 4), (24,), function=torch.flatten),
+    reshape((2, 3, 4), (2, 12), function=lambda x: torch.flatten(x, 1)),
+    reshape((3, 2, 3, 4), (3, 24), batched=True, function=lambda x: torch.flatten(x, 1)),
+    reshape((3, 6), (3, 2, 3), batched=True),
+    slice_(0, 1, 3, 1, (4, 5, 6)),
+    slice_(1, 0, 5, 2, (4, 5, 6)),
+    slice_(2, 1, 6, 3, (4, 5, 6)),
+    slice_(2, 4, 5, 1, (4, 5, 6)),
+    slice_(1, 3, 5, 4, (4, 5, 6)),
+    slice_(2, 0, 6, 2, (3, 5, 6), batched=True),
+    slice_(1, 1, 4, 1, (3, 5, 6), batched=True),
+    concat(0, [(2, 3), (4, 3)]),
+    concat(1, [(2, 3, 4), (2, 1, 4)]),
+    concat(2, [(2, 3, 1), (2, 3, 4), (2, 3, 2)]),
+    concat(0, [(1, 2, 3), (2, 2, 3), (1, 2, 3)]),
+    concat(1, [(3, 2, 4), (3, 1, 4)], batched=True),
+    concat(2, [(3, 2, 1), (3, 2, 3), (3, 2, 2)], batched=True),
+    axis_reduction("sum_dim", sum_dim, [1], False, special=SUM_SPECIAL),
+    axis_reduction("sum_dim", sum_dim, [0], True, special=SUM_SPECIAL),
+    axis_reduction("sum_dim", sum_dim, [-1], True),
+    axis_reduction("sum_dim", sum_dim, [0, 2], False),
+    axis_reduction("sum_dim", sum_dim, [-2, -1], True),
+    axis_reduction("sum_dim", sum_dim, [0, 1, 2], False),
+    axis_reduction("sum_dim", sum_dim, [0], False, batched=True),
+    axis_reduction("sum_dim", sum_dim, [1, 2], True, batched=True),
+    axis_reduction("sum_dim", sum_dim, [0, -1], True, batched=True),
+    axis_reduction("mean_dim", mean_dim, [1], False, special=SUM_SPECIAL),
+    axis_reduction("mean_dim", mean_dim, [0], True, special=SUM_SPECIAL),
+    axis_reduction("mean_dim", mean_dim, [-1], True),
+    axis_reduction("mean_dim", mean_dim, [0, 2], False),
+    axis_reduction("mean_dim", mean_dim, [-2, -1], True),
+    axis_reduction("mean_dim", mean_dim, [0, 1, 2], False),
+    axis_reduction("mean_dim", mean_dim, [0], False, batched=True),
+    axis_reduction("mean_dim", mean_dim, [1, 2], True, batched=True),
+    axis_reduction("mean_dim", mean_dim, [0, -1], True, batched=True),
+    axis_reduction("amax", amax, [1], False, special=EXTREME_SPECIAL),
+    axis_reduction("amax", amax, [0], True, special=EXTREME_SPECIAL),
+    axis_reduction("amax", amax, [-1], True, special=EXTREME_SPECIAL),
+    axis_reduction("amax", amax, [0, 2], False),
+    axis_reduction("amax", amax, [-2, -1], True, special=EXTREME_SPECIAL),
+    axis_reduction("amax", amax, [0, 1, 2], False),
+    axis_reduction("amax", amax, [0], False, batched=True),
+    axis_reduction("amax", amax, [1, 2], True, batched=True),
+    axis_reduction("amax", amax, [0, -1], True, batched=True),
+    axis_reduction("amin", amin, [1], False, special=EXTREME_SPECIAL),
+    axis_reduction("amin", amin, [0], True, special=EXTREME_SPECIAL),
+    axis_reduction("amin", amin, [-1], True, special=EXTREME_SPECIAL),
+    axis_reduction("amin", amin, [0, 2], False),
+    axis_reduction("amin", amin, [-2, -1], True, special=EXTREME_SPECIAL),
+    axis_reduction("amin", amin, [0, 1, 2], False),
+    axis_reduction("amin", amin, [0], False, batched=True),
+    axis_reduction("amin", amin, [1, 2], True, batched=True),
+    axis_reduction("amin", amin, [0, -1], True, batched=True),
+    extreme_to("max_to", amax, (5, 4), (5, 1)),
+    extreme_to("max_to", amax, (2, 3, 4), (3, 1)),
+    extreme_to("min_to", amin, (5, 4), (1, 4)),
+    extreme_to("min_to", amin, (2, 3, 4), (4,)),
+    axis_reduction("logsumexp", logsumexp, [1], False, special=LOGSUMEXP_SPECIAL, value_only=LOGSUMEXP_VALUE_ONLY),
+    axis_reduction("logsumexp", logsumexp, [-1], True, special=LOGSUMEXP_SPECIAL,
+                   value_only=LOGSUMEXP_VALUE_ONLY),
+    axis_reduction("logsumexp", logsumexp, [0], True),
+    axis_reduction("logsumexp", logsumexp, [0, 2], False),
+    axis_reduction("logsumexp", logsumexp, [-2, -1], True),
+    axis_reduction("logsumexp", logsumexp, [0], False, batched=True),
+    axis_reduction("logsumexp", logsumexp, [1, -1], True, batched=True),
+    batched_matmul(False, False, (3, 3)),
+    batched_matmul(False, True, (3, 3)),
+    batched_matmul(True, False, (3, 3)),
+    batched_matmul(True, True, (3, 3)),
+    batched_matmul(False, False, (3, 2)),
+    batched_matmul(False, True, (3, 2)),
+    batched_matmul(True, False, (3, 2)),
+    batched_matmul(True, True, (3, 2)),
+    batched_matmul(False, False, (2, 3)),
+    batched_matmul(False, True, (2, 3)),
+    batched_matmul(True, False, (2, 3)),
+    batched_matmul(True, True, (2, 3)),
+    batched_matmul(False, False, (3, 3), batched=(True, True)),
+    batched_matmul(False, True, (3, 2), batched=(True, False)),
+    batched_matmul(True, False, (2, 3), batched=(False, True)),
+    batched_matmul(True, True, (3, 3), batched=(True, True)),
 ]
 
 
@@ -346,11 +563,19 @@ def tensor_json(t):
     return {"shape": list(t.shape), "values": [float(x) for x in flat.tolist()]}
 
 
-def case_json(op, label, operands, generator):
+def operand_json(operand, t):
+    # The mark is left out where it is false, so files of unbatched ops stay as they were.
+    marks = {"batched": True} if operand.batched else {}
+    return dict(name=operand.name, kind=operand.kind, **marks, **tensor_json(t))
+
+
+def case_json(op, label, operands, generator, value_only=False):
     value, cotangent, directions, grads, hvps = derivatives(op, operands, generator)
+    if value_only:
+        directions, grads, hvps = {}, {}, {}
     return {
         "label": label,
-        "operands": [dict(name=o.name, kind=o.kind, **tensor_json(t)) for o, t in zip(op.operands, operands)],
+        "operands": [operand_json(o, t) for o, t in zip(op.operands, operands)],
         "cotangent": tensor_json(cotangent),
         "value": tensor_json(value),
         "direction": {name: tensor_json(t) for name, t in directions.items()},
@@ -378,6 +603,9 @@ def entry_cases(op, generator):
                        for i in range(len(op.operands))]
             operands = [to_float32(torch.tensor(c, dtype=torch.float64)) for c in columns]
             cases.append(case_json(op, "special", operands, generator))
+    for values in op.value_only:
+        operands = [to_float32(torch.tensor(c, dtype=torch.float64)) for c in values]
+        cases.append(case_json(op, "special, value only", operands, generator, value_only=True))
     return cases, skipped
 
 
@@ -388,6 +616,9 @@ def generate(output_dir):
         # One generator per entry, seeded from its name and attributes, so adding an entry
         # leaves every other entry's numbers unchanged.
         key = op.name + json.dumps(op.attributes, sort_keys=True)
+        batched = [o.name for o in op.operands if o.batched]
+        if batched:
+            key += " batched " + " ".join(batched)
         generator = torch.Generator().manual_seed(zlib.crc32(key.encode()))
         cases, skipped = entry_cases(op, generator)
         document = files.setdefault(op.name, {

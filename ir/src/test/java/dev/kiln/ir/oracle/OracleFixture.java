@@ -15,7 +15,7 @@ import java.util.Map;
  * cotangent, directions, value, VJPs and Hessian-vector products in float64.
  *
  * @param op the op's name in the oracle table, e.g. {@code pow_scalar}
- * @param family elementwise, matmul, reduce, row or loss
+ * @param family elementwise, layout, matmul, reduce, row or loss
  * @param note the file's remark on PyTorch's own approximations, or ""
  * @param variants the attribute sets with their cases
  */
@@ -35,6 +35,15 @@ public record OracleFixture(String op, String family, String note, List<Variant>
                         + attributes);
             }
             return d;
+        }
+
+        /** Returns an integer attribute such as an axis, failing when it is missing or has a fraction. */
+        public int integer(String name) {
+            double value = number(name);
+            if (value != (int) value) {
+                throw new IllegalArgumentException("fixture attribute '" + name + "' is not an integer: " + attributes);
+            }
+            return (int) value;
         }
 
         /** Returns a boolean attribute, failing when it is missing. */
@@ -72,18 +81,28 @@ public record OracleFixture(String op, String family, String note, List<Variant>
     public record Case(String label, List<Operand> operands, Tensor cotangent, Tensor value,
                        Map<String, Tensor> directions, Map<String, Tensor> grads, Map<String, Tensor> hvps) {
 
-        /** Returns the batch size that the graph of this case is evaluated with: axis 0 of operand 0. */
+        /**
+         * Returns the batch size that the graph of this case is evaluated with: axis 0 of the first
+         * operand marked batched, else axis 0 of operand 0, which is the batch of a loss.
+         */
         public int batch() {
-            int[] shape = operands.getFirst().tensor().shape();
+            Operand batched = operands.stream().filter(Operand::batched).findFirst().orElse(operands.getFirst());
+            int[] shape = batched.tensor().shape();
             return shape.length == 0 ? 1 : shape[0];
+        }
+
+        /** Returns whether the case has VJPs and Hessian-vector products, not only the value. */
+        public boolean hasDerivatives() {
+            return !grads.isEmpty();
         }
     }
 
     /**
      * An operand: float (differentiated), probabilities (float, differentiated), constant and
-     * condition (float, not differentiated) or index (int class indices).
+     * condition (float, not differentiated) or index (int class indices). A batched operand's
+     * axis 0 is the batch axis, whose extent the graph gets at call time.
      */
-    public record Operand(String name, String kind, Tensor tensor) {
+    public record Operand(String name, String kind, boolean batched, Tensor tensor) {
         public boolean differentiable() {
             return kind.equals("float") || kind.equals("probabilities");
         }
@@ -129,7 +148,8 @@ public record OracleFixture(String op, String family, String note, List<Variant>
         List<Operand> operands = new ArrayList<>();
         for (Object o : (List<?>) c.get("operands")) {
             Map<?, ?> operand = (Map<?, ?>) o;
-            operands.add(new Operand((String) operand.get("name"), (String) operand.get("kind"), tensor(operand)));
+            operands.add(new Operand((String) operand.get("name"), (String) operand.get("kind"),
+                    Boolean.TRUE.equals(operand.get("batched")), tensor(operand)));
         }
         return new Case((String) c.get("label"), operands, tensor((Map<?, ?>) c.get("cotangent")),
                 tensor((Map<?, ?>) c.get("value")), tensors(c.get("direction")), tensors(c.get("grad")),

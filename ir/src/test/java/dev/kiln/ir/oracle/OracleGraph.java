@@ -17,7 +17,8 @@ import java.util.Map;
  * the first with {@link Autodiff} again.
  *
  * <p>Inputs are named after the operands, {@code cotangent} and {@code direction.<operand>};
- * outputs are {@code value}, {@code grad.<operand>} and {@code hvp.<operand>}.
+ * outputs are {@code value}, {@code grad.<operand>} and {@code hvp.<operand>}. A case marked value only
+ * has the value alone.
  *
  * @param inputNodes every input node, by input name
  * @param inputs the fixture values of each input, by input name
@@ -37,14 +38,17 @@ public record OracleGraph(Map<String, Node> inputNodes, Map<String, OracleFixtur
         List<String> differentiableNames = new ArrayList<>();
         // A loss averages over the batch axis, which Kiln's losses read as the batch size, so axis 0
         // of a loss's operands is the batch axis and the case runs at a batch of that extent.
-        boolean batched = fixture.family().equals("loss");
+        boolean loss = fixture.family().equals("loss");
+        List<Boolean> batchedOperands = new ArrayList<>();
         for (OracleFixture.Operand operand : c.operands()) {
             DType dtype = operand.isIndex() ? DType.I32 : DType.F32;
+            boolean batched = loss || operand.batched();
             Node node = input(b, prefix + operand.name(), operand.tensor(), dtype, batched, inputNodes, inputs);
             operands.add(node);
             if (operand.differentiable()) {
                 differentiable.add(node);
                 differentiableNames.add(operand.name());
+                batchedOperands.add(batched);
             }
         }
         Node value = OracleOps.builder(fixture.op()).build(b, variant, operands);
@@ -53,14 +57,16 @@ public record OracleGraph(Map<String, Node> inputNodes, Map<String, OracleFixtur
         Map<String, OracleFixture.Tensor> outputs = new LinkedHashMap<>();
         outputNodes.put(prefix + "value", value);
         outputs.put(prefix + "value", c.value());
-        if (!differentiable.isEmpty()) {
-            Node w = input(b, prefix + "cotangent", c.cotangent(), DType.F32, false, inputNodes, inputs);
+        if (!differentiable.isEmpty() && c.hasDerivatives()) {
+            // The cotangent has the value's shape, so it has a batch axis where the value keeps one.
+            Node w = input(b, prefix + "cotangent", c.cotangent(), DType.F32, value.shape().isBatched(), inputNodes,
+                    inputs);
             List<Node> grads = Autodiff.grad(b, b.sum(b.mul(w, value)), differentiable);
             Node total = null;
             for (int i = 0; i < grads.size(); i++) {
                 String name = differentiableNames.get(i);
-                Node v = input(b, prefix + "direction." + name, c.directions().get(name), DType.F32, batched,
-                        inputNodes, inputs);
+                Node v = input(b, prefix + "direction." + name, c.directions().get(name), DType.F32,
+                        batchedOperands.get(i), inputNodes, inputs);
                 Node term = b.sum(b.mul(v, grads.get(i)));
                 total = total == null ? term : b.add(total, term);
             }

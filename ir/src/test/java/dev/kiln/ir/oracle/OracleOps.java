@@ -1,6 +1,7 @@
 package dev.kiln.ir.oracle;
 
 import dev.kiln.ir.GraphBuilder;
+import dev.kiln.ir.GraphBuilder.Reduction;
 import dev.kiln.ir.Loss;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Shape;
@@ -39,6 +40,26 @@ public final class OracleOps {
 
     private static Builder loss(Loss loss) {
         return (b, variant, in) -> loss.build(b, in.get(0), in.get(1));
+    }
+
+    private static Builder reduction(Reduction kind) {
+        return (b, v, in) -> b.reduce(kind, in.getFirst(), v.extents("axes"), v.flag("keepdim"));
+    }
+
+    /**
+     * Returns the fixture's target shape for {@code x}. PyTorch's shape has the case's batch size
+     * at axis 0, where Kiln's shape of a batched operand has the batch axis.
+     */
+    private static Shape target(OracleFixture.Variant variant, Node x) {
+        int[] extents = variant.extents("shape");
+        if (x.shape().isBatched()) {
+            extents[0] = Shape.BATCH;
+        }
+        return Shape.of(extents);
+    }
+
+    private static Builder matmul() {
+        return (b, v, in) -> b.matmul(in.get(0), in.get(1), v.flag("transpose_a"), v.flag("transpose_b"));
     }
 
     private static final Map<String, Builder> TABLE = Map.ofEntries(
@@ -82,8 +103,9 @@ public final class OracleOps {
             Map.entry("clamp", (b, v, in) -> b.clamp(in.get(0), in.get(1), in.get(2))),
             Map.entry("clamp_scalar", (b, v, in) -> b.clamp(in.getFirst(), v.number("low"), v.number("high"))),
             Map.entry("where", (b, v, in) -> b.where(in.get(0), in.get(1), in.get(2))),
-            Map.entry("matmul", (b, v, in) -> b.matmul(in.get(0), in.get(1), v.flag("transpose_a"),
-                    v.flag("transpose_b"))),
+            Map.entry("matmul", matmul()),
+            // Rank-3 operands, or one rank-3 and one shared rank-2 operand.
+            Map.entry("batched_matmul", matmul()),
             Map.entry("sum", unary(GraphBuilder::sum)),
             // Kiln has no mean op: a mean is built as a sum divided by the element count, as the losses do.
             Map.entry("mean", unary((b, x) -> b.div(b.sum(x), b.constant(x.shape().staticElements())))),
@@ -98,7 +120,22 @@ public final class OracleOps {
             Map.entry("bce_with_logits", loss(Loss.BCE_WITH_LOGITS)),
             Map.entry("cross_entropy", loss(Loss.CROSS_ENTROPY)),
             Map.entry("soft_cross_entropy", loss(Loss.SOFT_CROSS_ENTROPY)),
-            Map.entry("nll", loss(Loss.NLL)));
+            Map.entry("nll", loss(Loss.NLL)),
+            Map.entry("stop_gradient", unary(GraphBuilder::stopGradient)),
+            Map.entry("permute", (b, v, in) -> b.permute(in.getFirst(), v.extents("axes"))),
+            Map.entry("transpose", (b, v, in) -> b.transpose(in.getFirst(), v.extents("dims")[0],
+                    v.extents("dims")[1])),
+            Map.entry("reshape", (b, v, in) -> b.reshape(in.getFirst(), target(v, in.getFirst()))),
+            Map.entry("slice", (b, v, in) -> b.slice(in.getFirst(), v.integer("axis"), v.integer("start"),
+                    v.integer("stop"), v.integer("step"))),
+            Map.entry("concat", (b, v, in) -> b.concat(v.integer("axis"), in)),
+            Map.entry("sum_dim", reduction(Reduction.SUM)),
+            Map.entry("mean_dim", reduction(Reduction.MEAN)),
+            Map.entry("amax", reduction(Reduction.MAX)),
+            Map.entry("amin", reduction(Reduction.MIN)),
+            Map.entry("logsumexp", reduction(Reduction.LOGSUMEXP)),
+            Map.entry("max_to", (b, v, in) -> b.maxTo(in.getFirst(), target(v, in.getFirst()))),
+            Map.entry("min_to", (b, v, in) -> b.minTo(in.getFirst(), target(v, in.getFirst()))));
 
     /** Returns the builder of {@code op}, failing with the op's name when the table lacks it. */
     public static Builder builder(String op) {
