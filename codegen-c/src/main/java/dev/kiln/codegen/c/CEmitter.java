@@ -2,7 +2,9 @@ package dev.kiln.codegen.c;
 
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.lower.Schedule;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Renders the entries of a model as one C11 translation unit. Every entry becomes
@@ -30,10 +32,19 @@ public final class CEmitter {
         out.open("KILN_EXPORT const char *" + libraryName + "_signature(void)");
         out.line("return \"" + signature.replace("\\", "\\\\").replace("\"", "\\\"") + "\";");
         out.close();
+
+        // Entries go first into their own text, so that the matmul functions they call can precede them.
+        CWriter entries = new CWriter();
+        Set<SmallMatmul> smallMatmuls = new LinkedHashSet<>();
         for (Schedule schedule : schedules) {
-            out.blank();
-            new EntryEmitter(libraryName, schedule, out).emit();
+            entries.blank();
+            new EntryEmitter(libraryName, schedule, entries, smallMatmuls).emit();
         }
+        for (SmallMatmul matmul : smallMatmuls) {
+            out.blank();
+            matmul.render(out);
+        }
+        out.raw(entries.toString());
         return out.toString();
     }
 

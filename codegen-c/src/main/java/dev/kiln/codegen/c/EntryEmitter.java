@@ -18,6 +18,7 @@ import dev.kiln.ir.lower.Schedule;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -30,13 +31,16 @@ final class EntryEmitter {
     private final Schedule schedule;
     private final Entry entry;
     private final CWriter out;
+    private final Set<SmallMatmul> smallMatmuls;
     private int temporaries;
 
-    EntryEmitter(String libraryName, Schedule schedule, CWriter out) {
+    /** {@code smallMatmuls} collects the specialized matmul functions that the entry calls. */
+    EntryEmitter(String libraryName, Schedule schedule, CWriter out, Set<SmallMatmul> smallMatmuls) {
         this.symbol = CEmitter.symbol(libraryName, schedule.entry().name());
         this.schedule = schedule;
         this.entry = schedule.entry();
         this.out = out;
+        this.smallMatmuls = smallMatmuls;
     }
 
     void emit() {
@@ -49,7 +53,7 @@ final class EntryEmitter {
         }
         out.line(" * " + schedule.summary());
         out.line(" */");
-        out.open("KILN_EXPORT int32_t " + symbol
+        out.open("KILN_EXPORT KILN_CLONES int32_t " + symbol
                 + "(int64_t batch, const double *call, void *workspace, void *const *args)");
         out.line("float *ws = (float *) workspace;");
         out.line("(void) ws;");
@@ -217,6 +221,13 @@ final class EntryEmitter {
         String k = op.transposeA() ? a[ra] : a[ra + 1];
         String n = op.transposeB() ? b[rb] : b[rb + 1];
         if (node.shape().rank() == 2) {
+            Optional<SmallMatmul> small = SmallMatmul.of(op, as, bs);
+            if (small.isPresent()) {
+                smallMatmuls.add(small.get());
+                String dynamic = small.get().form() == SmallMatmul.Form.ROWS ? m : k;
+                out.line(small.get().call(dynamic, value(node.input(0)), value(node.input(1)), value(node)));
+                return;
+            }
             out.line("kiln_matmul(" + m + ", " + n + ", " + k + ", "
                     + value(node.input(0)) + ", " + (op.transposeA() ? 1 : 0) + ", "
                     + value(node.input(1)) + ", " + (op.transposeB() ? 1 : 0) + ", "

@@ -1,0 +1,268 @@
+package dev.kiln.codegen.c;
+
+import dev.kiln.ir.Matmul;
+import dev.kiln.ir.Shape;
+import java.util.Optional;
+
+/**
+ * A matmul whose extents other than the batch are small and static, rendered as its own C
+ * function with those extents as literals and the tile of C in named 8-float vector variables.
+ * The generic kernel of the prelude packs both operands and dispatches on the CPU at every call,
+ * which costs more than the multiply itself for a 20 x 20 layer.
+ *
+ * <p>Two forms cover the products that lowering emits:
+ * <ul>
+ *   <li>{@link Form#ROWS}: {@code C[m,n] = A[m,k] op(B)} with n and k static, m (usually the batch)
+ *       given at run time. Blocks of rows of C stay in registers while the contraction runs. With
+ *       {@code transposeB}, op(B) is first transposed into a zero-padded stack buffer, and rows
+ *       left over after the blocks (every row when m is smaller than a block) take dot products
+ *       over contiguous rows of B instead, so a batch of one pays for no transposition.</li>
+ *   <li>{@link Form#OVER_BATCH}: {@code C[m,n] = A[k,m]^T B[k,n]} with m and n static and k
+ *       (the batch of a weight gradient) given at run time: outer products accumulated over k.</li>
+ * </ul>
+ *
+ * <p>Rows of C in a register block sum their products in order of k. The rows that the dot
+ * products cover sum eight partial sums instead, so with {@code transposeB} a sample's output can
+ * differ in its last bits with its position in the batch. Splitting the rows among threads at
+ * multiples of the block height keeps every result unchanged. The sums round differently from
+ * the generic kernel's, within float32 rounding of the same products.
+ */
+record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int depth) {
+
+    /** Largest static column count: 8 vectors of 8 floats per row of C. */
+    static final int MAX_COLUMNS = 64;
+
+    /** Largest static contraction depth of the rows form. */
+    static final int MAX_DEPTH = 512;
+
+    /** Largest transposed op(B) buffer, in floats (32 KiB on the stack). */
+    static final int MAX_PACKED = 8192;
+
+    /** Vector registers that the accumulators of one block may take. */
+    private static final int ACCUMULATORS = 12;
+
+    private static final int LANES = 8;
+
+    /** The two loop structures; see the class comment. */
+    enum Form {
+        ROWS, OVER_BATCH
+    }
+
+    /**
+     * Returns the specialized form of a matmul of operands with shapes {@code a} and {@code b},
+     * or empty where an extent that the form needs static is the batch or is too large.
+     */
+    static Optional<SmallMatmul> of(Matmul op, Shape a, Shape b) {
+        int m = op.transposeA() ? a.dim(1) : a.dim(0);
+        int k = op.transposeA() ? a.dim(0) : a.dim(1);
+        int n = op.transposeB() ? b.dim(0) : b.dim(1);
+        if (n == Shape.BATCH || n < 1 || n > MAX_COLUMNS) {
+            return Optional.empty();
+        }
+        if (!op.transposeA()) {
+            if (k == Shape.BATCH || k < 1 || k > MAX_DEPTH) {
+                return Optional.empty();
+            }
+            if (op.transposeB() && k * vectors(n) * LANES > MAX_PACKED) {
+                return Optional.empty();
+            }
+            return Optional.of(new SmallMatmul(Form.ROWS, op.transposeB(), -1, n, k));
+        }
+        if (op.transposeB() || m == Shape.BATCH || m < 1) {
+            return Optional.empty();
+        }
+        return Optional.of(new SmallMatmul(Form.OVER_BATCH, false, m, n, -1));
+    }
+
+    /** Returns the C function name, unique per form, transposition and static extents. */
+    String name() {
+        return switch (form) {
+            case ROWS -> "kiln_mm_rows" + (transposeB ? "_bt_" : "_") + columns + "x" + depth;
+            case OVER_BATCH -> "kiln_mm_over_batch_" + rows + "x" + columns;
+        };
+    }
+
+    /** Returns the call: {@code dynamic} is m for the rows form and k for the over-batch form. */
+    String call(String dynamic, String a, String b, String c) {
+        return name() + "(" + dynamic + ", " + a + ", " + b + ", " + c + ");";
+    }
+
+    private static int vectors(int n) {
+        return (n + LANES - 1) / LANES;
+    }
+
+    private int columnVectors() {
+        return vectors(columns);
+    }
+
+    /** Returns the number of float lanes that vector v of a row of C holds. */
+    private int count(int v) {
+        return Math.min(LANES, columns - LANES * v);
+    }
+
+    /** Rows of C per register block, so that accumulators fit in {@link #ACCUMULATORS} registers. */
+    private int block() {
+        return Math.max(1, Math.min(8, ACCUMULATORS / columnVectors()));
+    }
+
+    /**
+     * Renders the function. It is always inlined, so that each instruction-set clone of an entry
+     * compiles it with that clone's vector width. Compilers without GCC vector extensions call the
+     * generic kernel instead.
+     */
+    void render(CWriter out) {
+        String dynamic = form == Form.ROWS ? "m" : "k";
+        out.open("static inline KILN_INLINE void " + name() + "(int64_t " + dynamic
+                + ", const float *restrict a, const float *restrict b, float *restrict c)");
+        out.raw("#if defined(KILN_V8)\n");
+        if (form == Form.ROWS) {
+            renderRows(out);
+        } else {
+            renderOverBatch(out);
+        }
+        out.raw("#else\n");
+        if (form == Form.ROWS) {
+            out.line("kiln_matmul(m, " + columns + ", " + depth + ", a, 0, b, " + (transposeB ? 1 : 0) + ", c);");
+        } else {
+            out.line("kiln_matmul(" + rows + ", " + columns + ", k, a, 1, b, 0, c);");
+        }
+        out.raw("#endif\n");
+        out.close();
+    }
+
+    private void renderRows(CWriter out) {
+        int block = block();
+        int width = columnVectors() * LANES;
+        out.line("int64_t i = 0;");
+        if (!transposeB) {
+            out.open("for (; i + " + block + " <= m; i += " + block + ")");
+            rowBlock(out, block, "b", columns, true);
+            out.close();
+            out.open("for (; i < m; i++)");
+            rowBlock(out, 1, "b", columns, true);
+            out.close();
+            return;
+        }
+        out.open("if (m >= " + block + ")");
+        out.line("/* op(B) = B^T, rows of " + width + " floats, zero past column " + columns + ". */");
+        out.line("float bt[" + depth * width + "] __attribute__((aligned(32)));");
+        out.open("for (int64_t p = 0; p < " + depth + "; p++)");
+        out.open("for (int64_t j = 0; j < " + width + "; j++)");
+        out.line("bt[p * " + width + " + j] = j < " + columns + " ? b[j * " + depth + " + p] : 0.0f;");
+        out.close();
+        out.close();
+        out.open("for (; i + " + block + " <= m; i += " + block + ")");
+        rowBlock(out, block, "bt", width, false);
+        out.close();
+        out.close();
+        dotRows(out);
+    }
+
+    /**
+     * Renders rows i .. i+count-1 of C = A op(B): op(B) row p starts at {@code source + p * stride};
+     * {@code partial} loads its last vector partially where the row ends before the vector does.
+     */
+    private void rowBlock(CWriter out, int count, String source, int stride, boolean partial) {
+        int nv = columnVectors();
+        declareAccumulators(out, count);
+        out.open("for (int64_t p = 0; p < " + depth + "; p++)");
+        for (int v = 0; v < nv; v++) {
+            out.line("kiln_v8sf b" + v + " = " + load(source + " + p * " + stride + " + " + LANES * v,
+                    partial ? count(v) : LANES) + ";");
+        }
+        for (int r = 0; r < count; r++) {
+            out.line("kiln_v8sf a" + r + " = kiln_v8_set1(a[(i + " + r + ") * " + depth + " + p]);");
+            for (int v = 0; v < nv; v++) {
+                out.line("c" + r + "_" + v + " += a" + r + " * b" + v + ";");
+            }
+        }
+        out.close();
+        storeAccumulators(out, count);
+    }
+
+    /** Renders the leftover rows of C = A B^T as dot products of a row of A with rows of B. */
+    private void dotRows(CWriter out) {
+        int kv = vectors(depth);
+        out.open("for (; i < m; i++)");
+        out.line("const float *restrict ar = a + i * " + depth + ";");
+        for (int q = 0; q < kv; q++) {
+            out.line("kiln_v8sf x" + q + " = " + load("ar + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
+        }
+        out.open("for (int64_t j = 0; j < " + columns + "; j++)");
+        out.line("const float *restrict br = b + j * " + depth + ";");
+        out.line("kiln_v8sf s = x0 * " + load("br", Math.min(LANES, depth)) + ";");
+        for (int q = 1; q < kv; q++) {
+            out.line("s += x" + q + " * " + load("br + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
+        }
+        out.line("c[i * " + columns + " + j] = kiln_v8_sum(s);");
+        out.close();
+        out.close();
+    }
+
+    private void renderOverBatch(CWriter out) {
+        int block = Math.min(block(), rows);
+        int full = rows / block * block;
+        out.open("for (int64_t i = 0; i < " + full + "; i += " + block + ")");
+        overBatchBlock(out, block);
+        out.close();
+        if (full < rows) {
+            out.open("");
+            out.line("const int64_t i = " + full + ";");
+            overBatchBlock(out, rows - full);
+            out.close();
+        }
+    }
+
+    /** Renders rows i .. i+count-1 of C = A^T B, accumulated over the k rows of A and B. */
+    private void overBatchBlock(CWriter out, int count) {
+        int nv = columnVectors();
+        declareAccumulators(out, count);
+        out.open("for (int64_t p = 0; p < k; p++)");
+        for (int v = 0; v < nv; v++) {
+            out.line("kiln_v8sf b" + v + " = " + load("b + p * " + columns + " + " + LANES * v, count(v)) + ";");
+        }
+        for (int r = 0; r < count; r++) {
+            out.line("kiln_v8sf a" + r + " = kiln_v8_set1(a[p * " + rows + " + i + " + r + "]);");
+            for (int v = 0; v < nv; v++) {
+                out.line("c" + r + "_" + v + " += a" + r + " * b" + v + ";");
+            }
+        }
+        out.close();
+        storeAccumulators(out, count);
+    }
+
+    private void declareAccumulators(CWriter out, int count) {
+        for (int r = 0; r < count; r++) {
+            for (int v = 0; v < columnVectors(); v++) {
+                out.line("kiln_v8sf c" + r + "_" + v + " = kiln_v8_set1(0.0f);");
+            }
+        }
+    }
+
+    private void storeAccumulators(CWriter out, int count) {
+        for (int r = 0; r < count; r++) {
+            for (int v = 0; v < columnVectors(); v++) {
+                String target = "c + (i + " + r + ") * " + columns + " + " + LANES * v;
+                out.line(count(v) == LANES
+                        ? "kiln_v8_store(" + target + ", c" + r + "_" + v + ");"
+                        : "kiln_v8_store_n(" + target + ", c" + r + "_" + v + ", " + count(v) + ");");
+            }
+        }
+    }
+
+    /**
+     * Returns a vector of {@code count} floats from {@code pointer} and zeros. A partial vector is
+     * built from element loads: copying it through memory would make the full-width load that
+     * follows wait for the narrower stores (a failed store-to-load forward).
+     */
+    private static String load(String pointer, int count) {
+        if (count == LANES) {
+            return "kiln_v8_load(" + pointer + ")";
+        }
+        StringBuilder vector = new StringBuilder("(kiln_v8sf) {");
+        for (int l = 0; l < LANES; l++) {
+            vector.append(l == 0 ? "" : ", ").append(l < count ? "(" + pointer + ")[" + l + "]" : "0.0f");
+        }
+        return vector.append("}").toString();
+    }
+}
