@@ -74,7 +74,7 @@ class VectorMathTest {
 
     @BeforeAll
     static void compile() {
-        CCompiler compiler = CCompiler.builder().cacheDirectory(Path.of("target", "kiln-test-cache")).build();
+        CCompiler compiler = CCompiler.builder().cacheDirectory(CCompiler.defaultCacheDirectory()).build();
         Path library = compiler.compile(CPrelude.text() + HARNESS, "kiln_vector_math_test");
         arena = Arena.ofShared();
         SymbolLookup lookup = SymbolLookup.libraryLookup(library, arena);

@@ -29,8 +29,11 @@ import java.util.List;
  */
 public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeModelLibrary library, Path file) {
 
-    /** Library cache of the tests, relative to the module folder that Surefire runs in. */
-    public static final Path CACHE = Path.of("target", "kiln-test-cache");
+    /**
+     * Library cache of the tests: the user's Kiln cache, keyed by the hash of source, flags and
+     * compiler, so a fresh checkout reuses the libraries an earlier build compiled.
+     */
+    public static final Path CACHE = CCompiler.defaultCacheDirectory();
 
     private static final CCompiler COMPILER = CCompiler.builder().cacheDirectory(CACHE.toAbsolutePath()).build();
 
