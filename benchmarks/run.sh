@@ -27,7 +27,7 @@ EPOCHS=2
 TORCH_THREADS=(1 2)
 MATMUL_SIZES=(1024 256)
 # Kiln's default C flags (see codegen-c), so the matmul runs as it does inside a model's library.
-KILN_CFLAGS=(-O2 -std=c11 -fPIC)
+KILN_CFLAGS=(-O3 -fno-trapping-math -fno-math-errno -std=c11 -pthread -fPIC)
 # Short settings keep the whole run near 3 minutes, and the error column shows what they cost.
 JMH_SETTINGS=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
 
@@ -124,9 +124,10 @@ if ! grep -q 'static void kiln_matmul(' "$OUT/kiln_prelude.h"; then
   echo "No kiln_matmul in the prelude of $PRELUDE_SOURCE; build without --no-build to regenerate it" >&2
   exit 1
 fi
-cc "${KILN_CFLAGS[@]}" -I "$OUT" -o "$OUT/matmul_bench" benchmarks/c/matmul_bench.c -lopenblas -lm
+cc "${KILN_CFLAGS[@]}" -I "$OUT" -o "$OUT/matmul_bench" benchmarks/c/matmul_bench.c -lopenblas -lm -pthread
 for threads in "${TORCH_THREADS[@]}"; do
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
+  # kiln_matmul splits large products over its own thread pool, sized here like OpenBLAS's.
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" KILN_NUM_THREADS="$threads" \
     "$OUT/matmul_bench" "${MATMUL_SIZES[@]}" > "$OUT/matmul_t$threads.json"
   "$PYTHON" -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:

@@ -125,6 +125,32 @@ public abstract class CompiledModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the number of CPU threads that large kernels of this model's C library split their
+     * rows over, from the next call on. The setting belongs to the library, so it applies to
+     * every instance of the model class. Results are bit-identical for every thread count. The
+     * default is the environment variable {@code KILN_NUM_THREADS} when the library loads, else
+     * the number of online CPUs capped at 8; counts above 64 are capped.
+     *
+     * @throws IllegalArgumentException if {@code threads} is below 1
+     * @throws IllegalStateException if the model runs on an OpenCL device
+     */
+    public void setThreads(int threads) {
+        if (!(executor instanceof NativeExecutor nativeExecutor)) {
+            throw new IllegalStateException("model " + descriptor.modelName() + " runs on an OpenCL device;"
+                    + " the thread count applies to the C library on the CPU");
+        }
+        nativeExecutor.library().setThreads(threads);
+    }
+
+    /**
+     * Returns the number of CPU threads that this model's C library uses: 1 on an OpenCL device
+     * and for a library built without a thread pool.
+     */
+    public int threads() {
+        return executor instanceof NativeExecutor nativeExecutor ? nativeExecutor.library().threads() : 1;
+    }
+
     /** Returns the backend and device this model runs on. */
     public String device() {
         return executor.describe();

@@ -10,6 +10,7 @@ import java.util.Map;
 /** Runs entries as one FFM downcall each into the model's C library, on host memory. */
 final class NativeExecutor implements Executor {
     private final String modelName;
+    private final NativeModelLibrary library;
     private final Map<String, MethodHandle> entries = new LinkedHashMap<>();
     /** Workspace bytes of each entry as {per batch row, fixed}: the sizes are affine in the batch size. */
     private final Map<String, long[]> workspaceSizes = new LinkedHashMap<>();
@@ -17,6 +18,7 @@ final class NativeExecutor implements Executor {
     /** Binds the given entries, each as a critical downcall when it is short and never calls back. */
     NativeExecutor(String modelName, NativeModelLibrary library, java.util.List<String> criticalEntries) {
         this.modelName = modelName;
+        this.library = library;
         for (String entry : criticalEntries) {
             bind(library, entry, true);
         }
@@ -24,6 +26,7 @@ final class NativeExecutor implements Executor {
 
     NativeExecutor(ModelDescriptor descriptor, NativeModelLibrary library) {
         this.modelName = descriptor.modelName();
+        this.library = library;
         bind(library, "predict", true);
         bind(library, "evaluate", true);
         bind(library, "forward_backward", false);
@@ -32,6 +35,11 @@ final class NativeExecutor implements Executor {
             bind(library, "update_" + id, false);
             bind(library, "train_" + id, false);
         }
+    }
+
+    /** Returns the library whose entries this executor calls. */
+    NativeModelLibrary library() {
+        return library;
     }
 
     private void bind(NativeModelLibrary library, String entry, boolean critical) {

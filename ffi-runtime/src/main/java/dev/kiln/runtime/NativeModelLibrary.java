@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -107,6 +108,46 @@ public final class NativeModelLibrary {
         String name = libraryName + "_" + suffix;
         return symbols.find(name).orElseThrow(() -> new NativeLibraryException(
                 "native library " + libraryName + " has no symbol " + name + "; rebuild the project"));
+    }
+
+    /**
+     * Returns the number of threads that the library's kernels use, or 1 for a library built
+     * before its C code had a thread pool.
+     */
+    public int threads() {
+        Optional<MemorySegment> symbol = symbols.find("kiln_num_threads");
+        if (symbol.isEmpty()) {
+            return 1;
+        }
+        MethodHandle get = Linker.nativeLinker().downcallHandle(symbol.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        try {
+            return (int) get.invokeExact();
+        } catch (Throwable e) {
+            throw new NativeLibraryException("reading the thread count of library " + libraryName + " failed", e);
+        }
+    }
+
+    /**
+     * Sets the number of threads that the library's kernels use, for every model instance of the
+     * library, from the next entry call on; counts above 64 are capped. A library built before its
+     * C code had a thread pool ignores the call and keeps one thread.
+     *
+     * @throws IllegalArgumentException if {@code threads} is below 1
+     */
+    public void setThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
+        }
+        Optional<MemorySegment> symbol = symbols.find("kiln_set_num_threads");
+        if (symbol.isEmpty()) {
+            return;
+        }
+        MethodHandle set = Linker.nativeLinker().downcallHandle(symbol.get(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        try {
+            set.invokeExact(threads);
+        } catch (Throwable e) {
+            throw new NativeLibraryException("setting the thread count of library " + libraryName + " failed", e);
+        }
     }
 
     /** Returns a handle of type (long, MemorySegment, MemorySegment, MemorySegment) -> int. */

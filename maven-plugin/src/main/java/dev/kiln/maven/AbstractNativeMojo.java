@@ -22,8 +22,9 @@ public abstract class AbstractNativeMojo extends AbstractMojo {
     String cc;
 
     /**
-     * Compile flags; a non-empty list replaces the default {@code -O3 -fno-trapping-math -std=c11 -Werror=implicit-function-declaration -fPIC -shared}
-     * and must still produce a shared library. {@code -lm} is always added after the source.
+     * Compile flags; a non-empty list replaces the default {@code -O3 -fno-trapping-math -fno-math-errno -std=c11
+     * -pthread -Werror=implicit-function-declaration -fPIC -shared} and must still produce a shared library.
+     * {@code -lm -pthread} is always added after the source.
      */
     @Parameter(property = "kiln.cflags")
     List<String> cflags;

@@ -44,13 +44,15 @@ public final class CCompiler {
 
     /** Compile flags used unless {@link Builder#flags} replaces them. */
     // -O3 vectorizes the elementwise loops; -fno-trapping-math lets them select between computed
-    // values without branches. Neither changes IEEE results: no fast-math. A call of an undeclared
+    // values without branches, and -fno-math-errno lets loops that call sqrtf vectorize, since sqrtf
+    // no longer has to set errno. None changes IEEE results: no fast-math. A call of an undeclared
     // function fails the build instead of leaving an undefined symbol that would end the JVM.
-    public static final List<String> DEFAULT_FLAGS = List.of("-O3", "-fno-trapping-math", "-std=c11",
-            "-Werror=implicit-function-declaration", "-fPIC", "-shared");
+    // -pthread links the thread pool of the prelude.
+    public static final List<String> DEFAULT_FLAGS = List.of("-O3", "-fno-trapping-math", "-fno-math-errno",
+            "-std=c11", "-pthread", "-Werror=implicit-function-declaration", "-fPIC", "-shared");
 
     /** Flags placed after the source file, where the linker expects libraries. */
-    public static final List<String> DEFAULT_LINK_FLAGS = List.of("-lm");
+    public static final List<String> DEFAULT_LINK_FLAGS = List.of("-lm", "-pthread");
 
     /** Time limit of one compiler run unless {@link Builder#timeout} changes it. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);

@@ -14,6 +14,10 @@ final class CPrelude {
             fields.append("    double ").append(name).append(";\n");
         }
         return """
+                /* clock_gettime and the thread functions of POSIX, which -std=c11 alone does not declare. */
+                #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+                #define _POSIX_C_SOURCE 200809L
+                #endif
                 #include <math.h>
                 #include <stdint.h>
                 #include <string.h>
@@ -85,7 +89,7 @@ final class CPrelude {
                     return tanh(x);
                 }
 
-                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n" + matmulText()
+                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n" + CThreadPool.text() + matmulText()
                 + vectorText();
     }
 
@@ -182,7 +186,7 @@ final class CPrelude {
             "kiln_v4sf_set1(%s)", "(%3$s + %1$s * %2$s)", "(%s + %s)");
 
     static String matmulText() {
-        return """
+        return ("""
                 /*
                  * C[m,n] = op(A) op(B), row-major, where A is stored [m,k] or, transposed, [k,m],
                  * and B is stored [k,n] or, transposed, [n,k]. Calls with m < KILN_GEMM_MIN_ROWS,
@@ -314,6 +318,41 @@ final class CPrelude {
                 #endif
                 #endif
 
+                #if defined(KILN_GEMM_PACKED)
+                typedef void (*kiln_gemm_fn)(int64_t m, int64_t n, int64_t k,
+                                             const float *restrict a, int64_t lda, int transpose_a,
+                                             const float *restrict b, int64_t ldb, int transpose_b,
+                                             float *restrict c, int64_t ldc);
+
+                /* One packed product whose output rows or columns run on several threads. */
+                typedef struct kiln_gemm_job {
+                    kiln_gemm_fn gemm;
+                    int64_t m, n, k;
+                    const float *a;
+                    int transpose_a;
+                    const float *b;
+                    int transpose_b;
+                    float *c;
+                    int split_columns;
+                } kiln_gemm_job;
+
+                /* Runs rows or columns [begin, end) of C; every element is summed as in the whole product. */
+                static void kiln_gemm_task(void *context, int64_t begin, int64_t end) {
+                    const kiln_gemm_job *job = context;
+                    int64_t lda = job->transpose_a ? job->m : job->k;
+                    int64_t ldb = job->transpose_b ? job->k : job->n;
+                    if (job->split_columns) {
+                        const float *b = job->transpose_b ? job->b + begin * ldb : job->b + begin;
+                        job->gemm(job->m, end - begin, job->k, job->a, lda, job->transpose_a, b, ldb, job->transpose_b,
+                                  job->c + begin, job->n);
+                    } else {
+                        const float *a = job->transpose_a ? job->a + begin : job->a + begin * lda;
+                        job->gemm(end - begin, job->n, job->k, a, lda, job->transpose_a, job->b, ldb, job->transpose_b,
+                                  job->c + begin * job->n, job->n);
+                    }
+                }
+                #endif
+
                 static void kiln_matmul(int64_t m, int64_t n, int64_t k,
                                         const float *restrict a, int transpose_a,
                                         const float *restrict b, int transpose_b,
@@ -327,38 +366,55 @@ final class CPrelude {
                     }
                 #if defined(KILN_GEMM_PACKED)
                     if (m >= KILN_GEMM_MIN_ROWS && n >= KILN_GEMM_MIN_COLUMNS && m * n * k >= KILN_GEMM_MIN_WORK) {
+                        kiln_gemm_job job = {kiln_gemm_generic, m, n, k, a, transpose_a, b, transpose_b, c, n >= m};
+                        int64_t rows = $GENERIC_MR, columns = $GENERIC_NR;
                 #if defined(KILN_GEMM_X86)
                         __builtin_cpu_init();
                         if (__builtin_cpu_supports("avx512f")) {
-                            kiln_gemm_avx512(m, n, k, a, transpose_a, b, transpose_b, c);
-                            return;
-                        }
-                        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-                            kiln_gemm_avx2(m, n, k, a, transpose_a, b, transpose_b, c);
-                            return;
+                            job.gemm = kiln_gemm_avx512;
+                            rows = $AVX512_MR;
+                            columns = $AVX512_NR;
+                        } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+                            job.gemm = kiln_gemm_avx2;
+                            rows = $AVX2_MR;
+                            columns = $AVX2_NR;
                         }
                 #endif
-                        kiln_gemm_generic(m, n, k, a, transpose_a, b, transpose_b, c);
+                        /*
+                         * Each thread packs its share of the split operand and all of the other, so the
+                         * larger of m and n is split. Ranges are whole kernel tiles.
+                         */
+                        if (job.split_columns ? kiln_parallel(n, columns, (double) m * n * k, kiln_gemm_task, &job)
+                                              : kiln_parallel(m, rows, (double) m * n * k, kiln_gemm_task, &job)) {
+                            return;
+                        }
+                        job.gemm(m, n, k, a, transpose_a ? m : k, transpose_a, b, transpose_b ? k : n, transpose_b, c, n);
                         return;
                     }
                 #endif
                     kiln_matmul_simple(m, n, k, a, transpose_a, b, transpose_b, c);
                 }
 
-                """;
+                """)
+                .replace("$GENERIC_MR", Integer.toString(GENERIC.rows()))
+                .replace("$GENERIC_NR", Integer.toString(GENERIC.columns()))
+                .replace("$AVX2_MR", Integer.toString(AVX2.rows()))
+                .replace("$AVX2_NR", Integer.toString(AVX2.columns()))
+                .replace("$AVX512_MR", Integer.toString(AVX512.rows()))
+                .replace("$AVX512_NR", Integer.toString(AVX512.columns()));
     }
 
     /** Renders the packing routines, the micro-kernel and the blocked driver of one variant. */
     private static String gemmVariant(GemmIsa isa) {
         String template = """
                 /* Packs rows [i0, i0+mc) and columns [p0, p0+kc) of op(A) into $MR-row slivers, k-major, zero-padded. */
-                $ATTR static void kiln_gemm_pack_a_$SFX(const float *restrict a, int transpose_a, int64_t m, int64_t k,
+                $ATTR static void kiln_gemm_pack_a_$SFX(const float *restrict a, int transpose_a, int64_t lda,
                                                        int64_t i0, int64_t mc, int64_t p0, int64_t kc, float *restrict dst) {
                     for (int64_t s = 0; s < mc; s += $MR) {
                         int64_t rows = mc - s < $MR ? mc - s : $MR;
                         if (transpose_a) {
                             for (int64_t p = 0; p < kc; p++) {
-                                const float *restrict src = a + (p0 + p) * m + i0 + s;
+                                const float *restrict src = a + (p0 + p) * lda + i0 + s;
                                 for (int64_t r = 0; r < $MR; r++) {
                                     dst[p * $MR + r] = r < rows ? src[r] : 0.0f;
                                 }
@@ -366,7 +422,7 @@ final class CPrelude {
                         } else {
                             for (int64_t r = 0; r < $MR; r++) {
                                 if (r < rows) {
-                                    const float *restrict src = a + (i0 + s + r) * k + p0;
+                                    const float *restrict src = a + (i0 + s + r) * lda + p0;
                                     for (int64_t p = 0; p < kc; p++) {
                                         dst[p * $MR + r] = src[p];
                                     }
@@ -382,13 +438,13 @@ final class CPrelude {
                 }
 
                 /* Packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into $NR-column slivers, k-major, zero-padded. */
-                $ATTR static void kiln_gemm_pack_b_$SFX(const float *restrict b, int transpose_b, int64_t n, int64_t k,
+                $ATTR static void kiln_gemm_pack_b_$SFX(const float *restrict b, int transpose_b, int64_t ldb,
                                                        int64_t p0, int64_t kc, int64_t j0, int64_t nc, float *restrict dst) {
                     for (int64_t s = 0; s < nc; s += $NR) {
                         int64_t cols = nc - s < $NR ? nc - s : $NR;
                         if (!transpose_b) {
                             for (int64_t p = 0; p < kc; p++) {
-                                const float *restrict src = b + (p0 + p) * n + j0 + s;
+                                const float *restrict src = b + (p0 + p) * ldb + j0 + s;
                                 for (int64_t j = 0; j < $NR; j++) {
                                     dst[p * $NR + j] = j < cols ? src[j] : 0.0f;
                                 }
@@ -396,7 +452,7 @@ final class CPrelude {
                         } else {
                             for (int64_t j = 0; j < $NR; j++) {
                                 if (j < cols) {
-                                    const float *restrict src = b + (j0 + s + j) * k + p0;
+                                    const float *restrict src = b + (j0 + s + j) * ldb + p0;
                                     for (int64_t p = 0; p < kc; p++) {
                                         dst[p * $NR + j] = src[p];
                                     }
@@ -442,26 +498,27 @@ final class CPrelude {
                     }
                 }
 
+                /* The blocked product; lda, ldb and ldc are the row strides of a, b and c as stored. */
                 $ATTR static void kiln_gemm_$SFX(int64_t m, int64_t n, int64_t k,
-                                                const float *restrict a, int transpose_a,
-                                                const float *restrict b, int transpose_b,
-                                                float *restrict c) {
+                                                const float *restrict a, int64_t lda, int transpose_a,
+                                                const float *restrict b, int64_t ldb, int transpose_b,
+                                                float *restrict c, int64_t ldc) {
                     float *restrict packed_a = kiln_gemm_packed_a;
                     float *restrict packed_b = kiln_gemm_packed_b;
                     for (int64_t j0 = 0; j0 < n; j0 += KILN_GEMM_NC) {
                         int64_t nc = n - j0 < KILN_GEMM_NC ? n - j0 : KILN_GEMM_NC;
                         for (int64_t p0 = 0; p0 < k; p0 += KILN_GEMM_KC) {
                             int64_t kc = k - p0 < KILN_GEMM_KC ? k - p0 : KILN_GEMM_KC;
-                            kiln_gemm_pack_b_$SFX(b, transpose_b, n, k, p0, kc, j0, nc, packed_b);
+                            kiln_gemm_pack_b_$SFX(b, transpose_b, ldb, p0, kc, j0, nc, packed_b);
                             for (int64_t i0 = 0; i0 < m; i0 += KILN_GEMM_MC) {
                                 int64_t mc = m - i0 < KILN_GEMM_MC ? m - i0 : KILN_GEMM_MC;
-                                kiln_gemm_pack_a_$SFX(a, transpose_a, m, k, i0, mc, p0, kc, packed_a);
+                                kiln_gemm_pack_a_$SFX(a, transpose_a, lda, i0, mc, p0, kc, packed_a);
                                 for (int64_t jr = 0; jr < nc; jr += $NR) {
                                     int64_t cols = nc - jr < $NR ? nc - jr : $NR;
                                     for (int64_t ir = 0; ir < mc; ir += $MR) {
                                         int64_t rows = mc - ir < $MR ? mc - ir : $MR;
                                         kiln_gemm_kernel_$SFX(kc, packed_a + ir * kc, packed_b + jr * kc,
-                                                              c + (i0 + ir) * n + j0 + jr, n, rows, cols, p0 > 0);
+                                                              c + (i0 + ir) * ldc + j0 + jr, ldc, rows, cols, p0 > 0);
                                     }
                                 }
                             }

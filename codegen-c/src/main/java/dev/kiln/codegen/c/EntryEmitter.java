@@ -338,12 +338,21 @@ final class EntryEmitter {
         Node in = node.input(0);
         Loops loops = new Loops(in.shape());
         if (op.target().isScalar()) {
+            // Eight partial sums in double: one chain of dependent adds ran at a quarter of the
+            // speed, and a fixed order keeps the result independent of threads and batch splits.
             String acc = "acc" + (temporaries++);
-            out.line("double " + acc + " = 0.0;");
-            out.open("for (int64_t i = 0; i < " + loops.elements() + "; i++)");
-            out.line(acc + " += " + value(in) + "[i];");
+            String x = value(in);
+            out.line("double " + acc + "[8] = {0.0};");
+            out.line("int64_t " + acc + "_n = " + loops.elements() + ";");
+            out.line("int64_t " + acc + "_i = 0;");
+            out.open("for (; " + acc + "_i + 8 <= " + acc + "_n; " + acc + "_i += 8)");
+            out.line("for (int l = 0; l < 8; l++) " + acc + "[l] += " + x + "[" + acc + "_i + l];");
             out.close();
-            out.line("double " + value(node) + " = " + acc + ";");
+            out.open("for (; " + acc + "_i < " + acc + "_n; " + acc + "_i++)");
+            out.line(acc + "[0] += " + x + "[" + acc + "_i];");
+            out.close();
+            out.line("double " + value(node) + " = ((" + acc + "[0] + " + acc + "[4]) + (" + acc + "[2] + " + acc + "[6]))"
+                    + " + ((" + acc + "[1] + " + acc + "[5]) + (" + acc + "[3] + " + acc + "[7]));");
             return;
         }
         out.line("memset(" + value(node) + ", 0, sizeof(float) * (size_t) (" + new Loops(node.shape()).elements() + "));");

@@ -23,8 +23,8 @@ import java.util.Optional;
  *
  * <p>Rows of C in a register block sum their products in order of k. The rows that the dot
  * products cover sum eight partial sums instead, so with {@code transposeB} a sample's output can
- * differ in its last bits with its position in the batch. Splitting the rows among threads at
- * multiples of the block height keeps every result unchanged. The sums round differently from
+ * differ in its last bits with its position in the batch. The thread pool therefore splits the
+ * rows at multiples of the block height, which keeps every result unchanged. The sums round differently from
  * the generic kernel's, within float32 rounding of the same products.
  */
 record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int depth) {
@@ -82,9 +82,18 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
         };
     }
 
-    /** Returns the call: {@code dynamic} is m for the rows form and k for the over-batch form. */
+    /**
+     * Returns the call: {@code dynamic} is m for the rows form and k for the over-batch form. The
+     * rows form hands ranges of whole register blocks of rows to the thread pool when the product
+     * is large enough, which leaves every row's result as on one thread.
+     */
     String call(String dynamic, String a, String b, String c) {
-        return name() + "(" + dynamic + ", " + a + ", " + b + ", " + c + ");";
+        String serial = name() + "(" + dynamic + ", " + a + ", " + b + ", " + c + ");";
+        if (form == Form.OVER_BATCH) {
+            return serial;
+        }
+        return "{ kiln_rows_job job = {" + a + ", " + b + ", " + c + "}; if (!kiln_parallel(" + dynamic + ", " + block()
+                + ", (double) " + dynamic + " * " + columns * depth + ", " + name() + "_task, &job)) " + serial + " }";
     }
 
     private static int vectors(int n) {
@@ -128,6 +137,14 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
         }
         out.raw("#endif\n");
         out.close();
+        if (form == Form.ROWS) {
+            out.blank();
+            out.line("/* Rows [begin, end) for the thread pool, compiled for each instruction set as the entries are. */");
+            out.open("static KILN_CLONES void " + name() + "_task(void *context, int64_t begin, int64_t end)");
+            out.line("const kiln_rows_job *job = context;");
+            out.line(name() + "(end - begin, job->a + begin * " + depth + ", job->b, job->c + begin * " + columns + ");");
+            out.close();
+        }
     }
 
     private void renderRows(CWriter out) {

@@ -68,15 +68,15 @@ class MatmulKernelTest {
                 switch (variant) {
             #if defined(KILN_GEMM_PACKED)
                 case 1:
-                    kiln_gemm_generic(m, n, k, a, transpose_a, b, transpose_b, c);
+                    kiln_gemm_generic(m, n, k, a, transpose_a ? m : k, transpose_a, b, transpose_b ? k : n, transpose_b, c, n);
                     return;
             #endif
             #if defined(KILN_GEMM_X86)
                 case 2:
-                    kiln_gemm_avx2(m, n, k, a, transpose_a, b, transpose_b, c);
+                    kiln_gemm_avx2(m, n, k, a, transpose_a ? m : k, transpose_a, b, transpose_b ? k : n, transpose_b, c, n);
                     return;
                 case 3:
-                    kiln_gemm_avx512(m, n, k, a, transpose_a, b, transpose_b, c);
+                    kiln_gemm_avx512(m, n, k, a, transpose_a ? m : k, transpose_a, b, transpose_b ? k : n, transpose_b, c, n);
                     return;
             #endif
                 default:

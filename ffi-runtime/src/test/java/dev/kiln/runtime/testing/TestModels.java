@@ -39,6 +39,19 @@ public final class TestModels {
     }
 
     /**
+     * relu(fc1 96->160), tanh(fc2 160->72), fc3 72->10; cross-entropy. Its products at a batch of
+     * a few hundred are large enough for the thread pool: fc1 and fc2 take the packed kernel,
+     * fc3 a specialized rows kernel, and the weight gradients split both rows and columns.
+     */
+    public static ModelSpec wideMlp() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(96);
+        Node h = layers.b.relu(layers.linear("fc1", x, 96, 160, true));
+        h = layers.b.tanh(layers.linear("fc2", h, 160, 72, true));
+        return layers.finish("WideMlp", layers.linear("fc3", h, 72, 10, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
      * A residual block: h1 = tanh(fc1 x), h2 = h1 + tanh(fc2 h1), out = fc3 h2 with 4 inputs and
      * 3 classes. The tensor h1 is read twice (fan-out), and fc3.weight is [3, 4].
      */
