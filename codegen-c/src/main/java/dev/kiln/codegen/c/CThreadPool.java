@@ -26,8 +26,9 @@ final class CThreadPool {
                  * it. One parallel kernel runs at a time per library: a call that finds the pool busy
                  * (a concurrent entry call on another thread) runs its kernel on its own thread.
                  * Defining KILN_NO_THREADS when compiling keeps every kernel on the calling thread.
-                 * NOTE: a child created by fork() has no workers, and a parallel kernel there waits
-                 * forever; call kiln_set_num_threads(1) in the child.
+                 * A child created by fork() has none of the parent's workers: fork handlers wait
+                 * for a running kernel to finish and give the child an empty pool, which creates
+                 * workers again when it first needs them.
                  * NOTE: KILN_SPIN_NANOS and KILN_PARALLEL_MIN_WORK are first estimates: the 2-core
                  * machine they were tried on was shared with other work, which hid the speed-up.
                  */
@@ -190,8 +191,33 @@ final class CThreadPool {
                     return cpus < 1 ? 1 : (cpus > KILN_DEFAULT_MAX_THREADS ? KILN_DEFAULT_MAX_THREADS : (int) cpus);
                 }
 
+                /* fork() waits until no parallel kernel runs, so the pool's state is consistent in the child. */
+                static void kiln_fork_prepare(void) {
+                    pthread_mutex_lock(&kiln_pool.busy);
+                }
+
+                static void kiln_fork_parent(void) {
+                    pthread_mutex_unlock(&kiln_pool.busy);
+                }
+
+                /* The child has only the forking thread: forget the parent's workers. */
+                static void kiln_fork_child(void) {
+                    for (int w = 0; w < kiln_pool.started; w++) {
+                        atomic_store(&kiln_pool.workers[w].job, 0);
+                    }
+                    kiln_pool.started = 0;
+                    kiln_pool.sleepers = 0;
+                    kiln_pool.waiting = 0;
+                    atomic_store(&kiln_pool.remaining, 0);
+                    pthread_mutex_init(&kiln_pool.lock, NULL);
+                    pthread_cond_init(&kiln_pool.wake, NULL);
+                    pthread_cond_init(&kiln_pool.finished, NULL);
+                    pthread_mutex_unlock(&kiln_pool.busy);
+                }
+
                 /* Reads KILN_NUM_THREADS when the library loads; a value that is not a positive integer is ignored. */
                 __attribute__((constructor)) static void kiln_pool_init(void) {
+                    pthread_atfork(kiln_fork_prepare, kiln_fork_parent, kiln_fork_child);
                     const char *text = getenv("KILN_NUM_THREADS");
                     int threads = kiln_default_threads();
                     if (text != NULL) {
