@@ -117,6 +117,7 @@ final class Instantiator {
                 translator.registerLinear(layer, where);
                 yield layer;
             }
+            case Layers.NewLayer layer -> Layers.register(translator, instance.prefix + field, layer, where);
             case Interpreter.NewModule module -> {
                 ModuleInstance nested = new ModuleInstance(module.declaration(), instance.prefix + field + ".");
                 instantiate(nested, module.args(), where);

@@ -480,6 +480,7 @@ final class Interpreter {
         return switch (receiver) {
             case null -> callUnqualified(call, method, args, target.isPresent() && target.get() instanceof ThisExpr);
             case LinearLayer layer -> applyLinear(call, layer, method, args);
+            case Layers.Layer layer -> Layers.apply(this, translator, call, layer, method, args);
             case ModuleInstance module -> callModule(call, module, method, args);
             case TensorValue tensor -> callTensorMethod(call, tensor, method, args);
             default -> unknownMethod(call, "'" + call.getScope().get() + "' is not a layer, a model or a tensor");
@@ -563,6 +564,10 @@ final class Interpreter {
         List<Object> args = creation.getArguments().stream().map(a -> eval(a, scope)).toList();
         if (args.contains(Poison.INSTANCE)) {
             return Poison.INSTANCE;
+        }
+        Object layer = Layers.create(translator, creation, type, args);
+        if (layer != null) {
+            return layer;
         }
         if (type.equals("Linear")) {
             if ((args.size() == 2 || args.size() == 3) && args.get(0) instanceof IntValue in && args.get(1) instanceof IntValue out

@@ -1,5 +1,6 @@
 package dev.kiln.codegen.c;
 
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Hyperparameters;
 import dev.kiln.ir.lower.ElementwiseHelpers;
 
@@ -85,7 +86,8 @@ final class CPrelude {
                     return tanh(x);
                 }
 
-                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n" + matmulText();
+                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n"
+                + Dropout.cDefinitions() + "\n" + matmulText();
     }
 
     /**
