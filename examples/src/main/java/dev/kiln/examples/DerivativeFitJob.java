@@ -1,6 +1,7 @@
 package dev.kiln.examples;
 
 import dev.kiln.nn.Adam;
+import dev.kiln.nn.CosineAnnealingLr;
 import dev.kiln.runtime.Device;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -27,6 +28,8 @@ public final class DerivativeFitJob {
         try (CompiledDerivativeFitNet model = new CompiledDerivativeFitNet(seed, device)) {
             log.println("device: " + model.device());
             Adam adam = new Adam(3e-3);
+            // Annealing the rate to 0 lets the last steps settle instead of oscillating around the fit.
+            CosineAnnealingLr schedule = new CosineAnnealingLr(adam, steps);
             double firstLoss = Double.NaN;
             double lastLoss = Double.NaN;
             for (int step = 0; step < steps; step++) {
@@ -35,6 +38,7 @@ public final class DerivativeFitJob {
                     target[i] = (float) Math.sin(x[i]);
                 }
                 lastLoss = model.trainStep(x, target, batch, adam);
+                schedule.step();
                 if (step == 0) {
                     firstLoss = lastLoss;
                 }

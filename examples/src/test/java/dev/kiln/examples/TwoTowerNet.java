@@ -8,6 +8,7 @@ import static dev.kiln.nn.Functional.square;
 import static dev.kiln.nn.Functional.sum;
 import static dev.kiln.nn.Functional.tanh;
 
+import dev.kiln.nn.LayerNorm;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.LossKind;
 import dev.kiln.nn.Model;
@@ -19,14 +20,14 @@ import dev.kiln.nn.Tensor;
 
 /**
  * Two inputs, two outputs and a loss over both: each input runs through the same tower (a nested
- * model of nested blocks, two levels deep) and the same shared layer; a Sequential head scores
- * three classes from both, and a linear layer regresses one number from their difference.
+ * model of nested blocks, two levels deep) and the same shared layer; a Sequential head with layer
+ * normalization scores three classes from both, and a linear layer regresses one number from their difference.
  */
 @Model(loss = LossKind.CUSTOM, optimizers = OptimizerKind.ADAM)
 public class TwoTowerNet {
     final Tower tower = new Tower(6);
     final Linear shared = new Linear(8, 8);
-    final Sequential classifier = new Sequential(new Linear(16, 8), new ReLU(), new Linear(8, 3));
+    final Sequential classifier = new Sequential(new Linear(16, 8), new LayerNorm(8), new ReLU(), new Linear(8, 3));
     final Linear regressor = new Linear(8, 1);
 
     public Tensor[] forward(@Shape(6) Tensor left, @Shape(6) Tensor right) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.nn.Adam;
+import dev.kiln.nn.LayerNorm;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Tensor;
 import java.util.List;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A model with two inputs, two outputs, a loss over both, nested model classes two levels deep,
- * a layer shared by both inputs and a Sequential head, compiled by the processor.
+ * a layer shared by both inputs and a Sequential head with a LayerNorm, compiled by the processor.
  */
 class TwoTowerNetTest {
     private static final int ROWS = 12;
@@ -23,7 +24,8 @@ class TwoTowerNetTest {
         try (CompiledTwoTowerNet model = new CompiledTwoTowerNet(1)) {
             assertEquals(List.of("tower.first.fc.weight", "tower.first.fc.bias", "tower.second.fc.weight",
                     "tower.second.fc.bias", "shared.weight", "shared.bias", "classifier.0.weight", "classifier.0.bias",
-                    "classifier.2.weight", "classifier.2.bias", "regressor.weight", "regressor.bias"),
+                    "classifier.1.weight", "classifier.1.bias", "classifier.3.weight", "classifier.3.bias",
+                    "regressor.weight", "regressor.bias"),
                     model.parameterNames());
             assertEquals(List.of(6, 6), toList(CompiledTwoTowerNet.INPUT_WIDTHS));
             assertEquals(List.of(3, 1), toList(CompiledTwoTowerNet.OUTPUT_WIDTHS));
@@ -41,7 +43,10 @@ class TwoTowerNetTest {
             copy(compiled, "tower.second.fc", eager.tower.second.fc);
             copy(compiled, "shared", eager.shared);
             copy(compiled, "classifier.0", (Linear) eager.classifier.get(0));
-            copy(compiled, "classifier.2", (Linear) eager.classifier.get(2));
+            copy(compiled, "classifier.3", (Linear) eager.classifier.get(3));
+            LayerNorm norm = (LayerNorm) eager.classifier.get(1);
+            compiled.setParameter("classifier.1.weight", floats(norm.weight().values()));
+            compiled.setParameter("classifier.1.bias", floats(norm.bias().values()));
             copy(compiled, "regressor", eager.regressor);
             float[] packed = compiled.predict(CompiledTwoTowerNet.inputs(ROWS, left, right), ROWS);
             for (int k = 0; k < 2; k++) {
@@ -61,12 +66,12 @@ class TwoTowerNetTest {
         float[] targets = targets(ROWS, 5);
         try (CompiledTwoTowerNet model = new CompiledTwoTowerNet(7)) {
             model.forwardBackward(inputs, targets, ROWS);
-            for (String name : List.of("tower.first.fc.weight", "shared.bias", "classifier.2.weight", "regressor.weight")) {
+            for (String name : List.of("tower.first.fc.weight", "shared.bias", "classifier.3.weight", "classifier.1.bias", "regressor.weight")) {
                 float[] gradient = model.gradient(name);
                 float[] values = model.parameter(name);
                 for (int i = 0; i < Math.min(values.length, 5); i++) {
                     float original = values[i];
-                    double step = 1e-2;
+                    double step = 1e-3;
                     values[i] = (float) (original + step);
                     model.setParameter(name, values);
                     double plus = model.forwardBackward(inputs, targets, ROWS);

@@ -1,6 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Hyperparameters;
+import dev.kiln.ir.ParamInit;
 import dev.kiln.nn.LossKind;
 import dev.kiln.nn.OptimizerConfig;
 import dev.kiln.nn.OptimizerKind;
@@ -49,10 +51,16 @@ public abstract class CompiledModel implements AutoCloseable {
     private final WorkspacePool pool;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
+    private long dropoutSeed;
+    private long trainingCalls;
+
+    private static final int DROPOUT_SEED_INDEX = Hyperparameters.index(Hyperparameters.DROPOUT_SEED);
+    private static final int DROPOUT_STEP_INDEX = Hyperparameters.index(Hyperparameters.DROPOUT_STEP);
 
     /**
-     * Binds the model's library and initializes the parameters from {@code seed}, like PyTorch's
-     * default {@code Linear} initialization: uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)].
+     * Binds the model's library and initializes the parameters from {@code seed} as
+     * {@link #initialize(long)} does: PyTorch's default of each layer, such as uniform in
+     * [-1/sqrt(fan_in), 1/sqrt(fan_in)] for {@code Linear}.
      */
     protected CompiledModel(ModelDescriptor descriptor, NativeModelLibrary library, long seed) {
         this(descriptor, new NativeExecutor(descriptor, library), seed);
@@ -161,23 +169,53 @@ public abstract class CompiledModel implements AutoCloseable {
         return descriptor;
     }
 
-    /** Re-initializes every parameter from {@code seed} and drops all optimizer state. */
+    /**
+     * Re-initializes every parameter from {@code seed} by its {@link ParamInit}, drops all
+     * optimizer state and restarts the dropout masks. Random values come from one
+     * {@link SplittableRandom} over the parameters in order; zeros and ones draw none.
+     *
+     * <p>Dropout: the k-th training call after this one ({@link #trainStep} or
+     * {@link #forwardBackward}, k from 1) draws its masks with the hyperparameters
+     * {@link Dropout#hyperparameters(long, long) Dropout.hyperparameters(seed, k)}, so the seed
+     * fixes the whole sequence of masks.
+     */
     public void initialize(long seed) {
         enter();
         try {
             SplittableRandom random = new SplittableRandom(seed);
             for (ModelDescriptor.Param p : descriptor.params()) {
-                double bound = 1.0 / Math.sqrt(p.fanIn());
                 long base = paramOffsets.get(p.name());
                 for (long i = 0; i < p.elements(); i++) {
-                    params.setAtIndex(ValueLayout.JAVA_FLOAT, base + i, (float) random.nextDouble(-bound, bound));
+                    params.setAtIndex(ValueLayout.JAVA_FLOAT, base + i, (float) initialValue(p, random));
                 }
             }
             executor.hostChanged(params);
             stateOwners.clear();
+            dropoutSeed = seed;
+            trainingCalls = 0;
         } finally {
             exit();
         }
+    }
+
+    private static double initialValue(ModelDescriptor.Param p, SplittableRandom random) {
+        return switch (p.init()) {
+            case UNIFORM_FAN_IN -> {
+                double bound = 1.0 / Math.sqrt(p.fanIn());
+                yield random.nextDouble(-bound, bound);
+            }
+            case ZEROS -> 0.0;
+            case ONES -> 1.0;
+            case NORMAL -> random.nextGaussian();
+        };
+    }
+
+    /** Counts one training call and writes its dropout hyperparameters into the call values. */
+    private void beginTrainingCall(double[] callValues) {
+        trainingCalls++;
+        double[] dropout = Dropout.hyperparameters(dropoutSeed, trainingCalls);
+        callValues[DROPOUT_SEED_INDEX] = dropout[0];
+        callValues[DROPOUT_STEP_INDEX] = dropout[1];
     }
 
     // ---- prediction ------------------------------------------------------------------------
@@ -392,6 +430,7 @@ public abstract class CompiledModel implements AutoCloseable {
             stageLabels(ws, labels, targets, 0, batch);
             MemorySegment state = stateFor(optimizer);
             optimizer.beginStep(ws.callValues);
+            beginTrainingCall(ws.callValues);
             ws.arg(0, params, params.byteSize());
             ws.arg(1, state, state.byteSize());
             ws.arg(2, ws.inputs, batch * inputBytes());
@@ -432,6 +471,7 @@ public abstract class CompiledModel implements AutoCloseable {
             Workspace ws = prepare(slot, "forward_backward", batch);
             MemorySegment.copy(samples, 0, ws.inputs, ValueLayout.JAVA_FLOAT, 0, (int) (batch * descriptor.inputWidth()));
             stageLabels(ws, labels, targets, 0, batch);
+            beginTrainingCall(ws.callValues);
             ws.arg(0, params, params.byteSize());
             ws.arg(1, ws.inputs, batch * inputBytes());
             ws.arg(2, ws.labels, batch * labelBytes());

@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.ParamInit;
 import dev.kiln.nn.LossKind;
 import dev.kiln.nn.OptimizerKind;
 import java.util.Arrays;
@@ -38,10 +39,23 @@ public record ModelDescriptor(String modelName, String libraryName, String signa
         outputShape = outputShape.clone();
     }
 
-    /** A parameter tensor, initialized uniform in [-1/sqrt(fanIn), 1/sqrt(fanIn)]. */
-    public record Param(String name, int[] shape, int fanIn) {
+    /**
+     * A parameter tensor and how {@link CompiledModel#initialize(long)} fills it.
+     *
+     * @param fanIn the input width that bounds {@link ParamInit#UNIFORM_FAN_IN}
+     * @param init the initialization, PyTorch's default for the owning layer
+     */
+    public record Param(String name, int[] shape, int fanIn, ParamInit init) {
         public Param {
             shape = shape.clone();
+            if (init == null) {
+                throw new IllegalArgumentException("parameter '" + name + "' needs an initialization");
+            }
+        }
+
+        /** A parameter initialized uniform in [-1/sqrt(fanIn), 1/sqrt(fanIn)], as PyTorch's {@code Linear}. */
+        public Param(String name, int[] shape, int fanIn) {
+            this(name, shape, fanIn, ParamInit.UNIFORM_FAN_IN);
         }
 
         public long elements() {

@@ -136,7 +136,7 @@ class NativeVersusReferenceTest {
     @Test
     void allModelsAreCovered() {
         assertEquals(List.of("ReferenceMlp", "Residual", "ReluSigmoidRegression", "BiasFree", "ZeroTripLoop",
-                "LayoutMixer", "ReductionMixer"),
+                "LayoutMixer", "ReductionMixer", "LayerNormMixer"),
                 List.copyOf(BUILDS.keySet()));
     }
 

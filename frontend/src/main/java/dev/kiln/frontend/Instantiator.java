@@ -122,6 +122,7 @@ final class Instantiator {
                 translator.registerLinear(layer, where);
                 yield layer;
             }
+            case Layers.NewLayer layer -> Layers.register(translator, path, layer, where);
             case Interpreter.NewModule module -> {
                 ModuleInstance nested = new ModuleInstance(module.declaration(), path + ".");
                 instantiate(nested, module.args(), where);

@@ -536,6 +536,7 @@ final class Interpreter {
             case LinearLayer layer -> applyLinear(call, layer, method, args);
             case Values.SequentialLayer sequential -> applyLayer(call, sequential, method, args);
             case Values.ActivationLayer activation -> applyLayer(call, activation, method, args);
+            case Layers.Layer layer -> Layers.apply(this, translator, call, layer, method, args);
             case ModuleInstance module -> callModule(call, module, method, args);
             case TensorValue tensor -> callTensorMethod(call, tensor, method, args);
             default -> unknownMethod(call, "'" + call.getScope().get() + "' is not a layer, a model or a tensor");
@@ -618,6 +619,9 @@ final class Interpreter {
             case LinearLayer linear -> {
                 return applyLinear(call, linear, "apply", List.of(x));
             }
+            case Layers.Layer other -> {
+                return Layers.apply(this, translator, call, other, "apply", List.of(x));
+            }
             case ModuleInstance module -> {
                 return callModule(call, module, "forward", List.of(x));
             }
@@ -655,6 +659,10 @@ final class Interpreter {
         if (args.contains(Poison.INSTANCE)) {
             return Poison.INSTANCE;
         }
+        Object layer = Layers.create(translator, creation, type, args);
+        if (layer != null) {
+            return layer;
+        }
         if (type.equals("Linear")) {
             if ((args.size() == 2 || args.size() == 3) && args.get(0) instanceof IntValue in && args.get(1) instanceof IntValue out
                     && (args.size() == 2 || args.get(2) instanceof Values.BoolValue)) {
@@ -679,7 +687,7 @@ final class Interpreter {
         if (type.equals("Sequential")) {
             for (Object arg : args) {
                 if (!(arg instanceof NewLinear || arg instanceof NewModule || arg instanceof NewSequential
-                        || arg instanceof Values.ActivationLayer)) {
+                        || arg instanceof Values.ActivationLayer || arg instanceof Layers.NewLayer)) {
                     translator.error(DiagnosticIds.FIELD, creation, "the children of Sequential must be layers created in"
                             + " place, such as 'new Linear(13, 20)', 'new Tanh()' or a model class; got '" + arg + "'");
                     return Poison.INSTANCE;

@@ -2,6 +2,7 @@ package dev.kiln.frontend;
 
 import dev.kiln.ir.ModelSpec;
 import dev.kiln.ir.Optimizer;
+import dev.kiln.ir.ParamInit;
 import dev.kiln.ir.Shape;
 import java.util.Arrays;
 import java.util.StringJoiner;
@@ -15,8 +16,10 @@ final class JavaClassWriter {
                         String signature, ModelSpec model, ModelTranslator.Packing packing) {
         StringJoiner params = new StringJoiner(",\n                    ");
         for (ModelSpec.ParamSpec p : model.params()) {
+            // Linear's uniform initialization is the three-argument constructor's default.
+            String init = p.init() == ParamInit.UNIFORM_FAN_IN ? "" : ", dev.kiln.ir.ParamInit." + p.init().name();
             params.add("new ModelDescriptor.Param(" + quote(p.name()) + ", new int[] " + ints(p.shape().dims())
-                    + ", " + p.fanIn() + ")");
+                    + ", " + p.fanIn() + init + ")");
         }
         StringJoiner optimizers = new StringJoiner(", ");
         for (Optimizer optimizer : model.optimizers()) {

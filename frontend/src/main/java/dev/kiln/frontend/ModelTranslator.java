@@ -432,6 +432,17 @@ public final class ModelTranslator {
         }
     }
 
+    /** Registers the parameters of the layer at field {@code path}; a name taken twice is an error. */
+    void registerParams(List<ModelSpec.ParamSpec> specs, String path, Node where) {
+        for (ModelSpec.ParamSpec spec : specs) {
+            if (!paramNames.add(spec.name())) {
+                error(DiagnosticIds.FIELD, where, "two layers are both named '" + path + "'; give each layer its own field");
+                return;
+            }
+            params.add(spec);
+        }
+    }
+
     /** Returns the number of errors reported so far. */
     int errorCount() {
         return diagnostics.size();

@@ -286,6 +286,31 @@ class GoldenIrTest {
     }
 
     @Test
+    void sequentialHoldsEveryLayerKind() {
+        String source = """
+                package demo;
+
+                import dev.kiln.nn.*;
+
+                @Model
+                public class Tokens {
+                    final Sequential body = new Sequential(new Embedding(10, 4), new LayerNorm(4), new Dropout(0.5),
+                            new Flatten(), new Linear(12, 2));
+
+                    public Tensor forward(@Shape(3) Tensor tokens) {
+                        return body.apply(tokens);
+                    }
+                }
+                """;
+        ModelSpec model = translate(source, "Tokens");
+        assertEquals(List.of("body.0.weight", "body.1.weight", "body.1.bias", "body.4.weight", "body.4.bias"),
+                model.params().stream().map(ParamSpec::name).toList());
+        assertTrue(model.forward().nodes().stream().anyMatch(n -> n.op().name().equals("dropout")),
+                "the forward graph applies dropout");
+        assertEquals(Shape.batched(2), model.output().shape());
+    }
+
+    @Test
     void secondTopLevelBlockResolves() {
         String source = """
                 package demo;

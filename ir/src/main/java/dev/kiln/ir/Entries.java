@@ -17,6 +17,10 @@ import java.util.Map;
  * </ul>
  * Parameters and gradients are blocks laid out in the order of {@link ModelSpec#params()}; the
  * state of an optimizer is one block holding each state tensor for every parameter in turn.
+ *
+ * <p>{@code predict} and {@code evaluate} run the model in evaluation mode, as PyTorch's
+ * {@code model.eval()}: their graphs replace every {@link Dropout} by its input and hold no dropout
+ * hyperparameters. The training entries {@code forward_backward} and {@code train_<opt>} keep it.
  */
 public final class Entries {
     private Entries() {
@@ -115,7 +119,7 @@ public final class Entries {
 
     private static Entry predict(ModelSpec model) {
         Layout layout = new Layout(model);
-        GraphCopier copier = layout.copyForward("predict");
+        GraphCopier copier = layout.copyForwardForEvaluation("predict");
         layout.params(false);
         layout.inputs();
         layout.output(OUTPUT, copier.mapped(model.output()));
@@ -124,7 +128,7 @@ public final class Entries {
 
     private static Entry evaluate(ModelSpec model) {
         Layout layout = new Layout(model);
-        GraphCopier copier = layout.copyForward("evaluate");
+        GraphCopier copier = layout.copyForwardForEvaluation("evaluate");
         layout.params(false);
         layout.inputs();
         Node output = copier.mapped(model.output());
@@ -202,6 +206,25 @@ public final class Entries {
             }
             builder = copier.builder();
             return copier;
+        }
+
+        /** Copies the forward graph in evaluation mode: each dropout becomes the identity. */
+        GraphCopier copyForwardForEvaluation(String name) {
+            GraphCopier copier = new GraphCopier(name);
+            for (Node node : model.forward().nodes()) {
+                if (node.op() instanceof Dropout) {
+                    copier.map(node, copier.mapped(node.input(0)));
+                } else if (!isDropoutHyperparameter(node)) {
+                    copier.copy(node);
+                }
+            }
+            builder = copier.builder();
+            return copier;
+        }
+
+        private static boolean isDropoutHyperparameter(Node node) {
+            return node.op() instanceof Leaf.Hyper h && (h.label().equals(Hyperparameters.DROPOUT_SEED)
+                    || h.label().equals(Hyperparameters.DROPOUT_STEP));
         }
 
         void params(boolean written) {

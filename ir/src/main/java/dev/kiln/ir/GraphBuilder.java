@@ -426,6 +426,47 @@ public final class GraphBuilder {
         return apply(new IndexOp.OneHot(classes), g, index);
     }
 
+    // ---- layers ----------------------------------------------------------------------------
+
+    /**
+     * PyTorch's {@code layer_norm} over the last axis with an elementwise affine map:
+     * (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance mean((x - mean)^2).
+     * It is built from reductions and elementwise ops, so every order of derivative comes from
+     * their rules.
+     *
+     * @param weight the scale, shaped like the last axis of {@code x}
+     * @param bias the shift, shaped like the last axis of {@code x}
+     */
+    public Node layerNorm(Node x, Node weight, Node bias, double eps) {
+        Node mean = reduce(Reduction.MEAN, x, new int[] {-1}, true);
+        Node centered = sub(x, mean);
+        Node variance = reduce(Reduction.MEAN, square(centered), new int[] {-1}, true);
+        Node normalized = mul(centered, rsqrt(add(variance, constant(eps))));
+        return add(mul(normalized, weight), bias);
+    }
+
+    /**
+     * Looks up the rows of an embedding {@code table} [N, D] at {@code indices}, giving
+     * indices.shape + [D]. An index that is not an integer in [0, N) gives a row of NaN.
+     */
+    public Node embedding(Node table, Node indices) {
+        return apply(new IndexOp.GatherRows(true), table, indices);
+    }
+
+    /**
+     * Applies dropout with probability {@code p} and mask stream {@code stream}; see {@link Dropout}.
+     * Returns {@code x} itself for p = 0.
+     *
+     * @throws IrException if p is outside [0, 1]
+     */
+    public Node dropout(Node x, double p, int stream) {
+        Dropout op = new Dropout(p, stream);
+        if (p == 0) {
+            return x;
+        }
+        return apply(op, x, hyper(Hyperparameters.DROPOUT_SEED), hyper(Hyperparameters.DROPOUT_STEP));
+    }
+
     // ---- results ---------------------------------------------------------------------------
 
     /** Declares a named result of the graph. */

@@ -27,6 +27,13 @@ public final class Hyperparameters {
     public static final String CENTERED = "centered";
     /** Maximum global L2 norm of the gradients; 0 or infinity turns clipping off. */
     public static final String MAX_GRAD_NORM = "max_grad_norm";
+    /**
+     * Key of the dropout masks, an integer below 2^24 derived from the model's seed; see
+     * {@link Dropout#hyperparameters(long, long)}.
+     */
+    public static final String DROPOUT_SEED = "dropout_seed";
+    /** Training step of the dropout masks, an integer below 2^24 that advances on every training call. */
+    public static final String DROPOUT_STEP = "dropout_step";
 
     /**
      * Field order of {@code kiln_call}. New names go at the end, so that the index of every
@@ -34,7 +41,7 @@ public final class Hyperparameters {
      */
     public static final List<String> NAMES = List.of(
             LR, MOMENTUM, DAMPENING, NESTEROV, BETA1, BETA2, EPS, WEIGHT_DECAY, STEP, TRAINING, SEED,
-            ALPHA, CENTERED, MAX_GRAD_NORM);
+            ALPHA, CENTERED, MAX_GRAD_NORM, DROPOUT_SEED, DROPOUT_STEP);
 
     /** Returns the index of a hyperparameter in {@code kiln_call}. */
     public static int index(String name) {

@@ -64,14 +64,24 @@ public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss
     }
 
     /**
-     * A trainable tensor. It is initialized like PyTorch's {@code Linear}: uniform in
-     * [-1/sqrt(fanIn), 1/sqrt(fanIn)].
+     * A trainable tensor and how it is initialized.
+     *
+     * @param fanIn the input width that bounds {@link ParamInit#UNIFORM_FAN_IN}
+     * @param init the initialization, PyTorch's default for the owning layer
      */
-    public record ParamSpec(String name, Shape shape, int fanIn) {
+    public record ParamSpec(String name, Shape shape, int fanIn, ParamInit init) {
         public ParamSpec {
             if (shape.isBatched()) {
                 throw new IrException("parameter '" + name + "' cannot have a batch axis");
             }
+            if (init == null) {
+                throw new IrException("parameter '" + name + "' needs an initialization");
+            }
+        }
+
+        /** A tensor initialized like PyTorch's {@code Linear}: uniform in [-1/sqrt(fanIn), 1/sqrt(fanIn)]. */
+        public ParamSpec(String name, Shape shape, int fanIn) {
+            this(name, shape, fanIn, ParamInit.UNIFORM_FAN_IN);
         }
     }
 }

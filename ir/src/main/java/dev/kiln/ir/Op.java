@@ -77,6 +77,8 @@ public interface Op {
         /** Gather or scatter by integer indices. */
         INDEX,
         /** Moves elements without computing: permute, reshape, slice, concat. */
-        LAYOUT
+        LAYOUT,
+        /** An elementwise op with a counter-based random mask over the element index: dropout. */
+        RANDOM
     }
 }

@@ -418,7 +418,7 @@ public final class Functional {
      * Runs one op through the reference evaluator, on a graph whose inputs have the tensors'
      * shapes, so eager mode computes exactly what the compiler's reference computes.
      */
-    private static Tensor eval(java.util.function.BiFunction<GraphBuilder, List<Node>, Node> op, Tensor... inputs) {
+    static Tensor eval(java.util.function.BiFunction<GraphBuilder, List<Node>, Node> op, Tensor... inputs) {
         GraphBuilder b = new GraphBuilder("eager");
         Evaluator evaluator = new Evaluator();
         List<Node> nodes = new java.util.ArrayList<>();

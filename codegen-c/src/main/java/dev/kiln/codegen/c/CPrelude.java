@@ -1,5 +1,6 @@
 package dev.kiln.codegen.c;
 
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Hyperparameters;
 import dev.kiln.ir.lower.ElementwiseHelpers;
 
@@ -89,7 +90,8 @@ final class CPrelude {
                     return tanh(x);
                 }
 
-                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n" + CThreadPool.text() + matmulText()
+                """ + ElementwiseHelpers.floatDefinitions() + "\n" + ElementwiseHelpers.doubleDefinitions() + "\n"
+                + Dropout.cDefinitions() + "\n" + CThreadPool.text() + matmulText()
                 + vectorText();
     }
 

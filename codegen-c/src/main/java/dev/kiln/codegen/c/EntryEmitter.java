@@ -2,6 +2,7 @@ package dev.kiln.codegen.c;
 
 import dev.kiln.ir.Broadcasting;
 import dev.kiln.ir.DType;
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Elementwise;
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.IndexOp;
@@ -194,6 +195,9 @@ final class EntryEmitter {
             case RowOp op -> emitRow(node, op);
             case IndexOp.Pick op -> emitPick(node);
             case IndexOp.OneHot op -> emitOneHot(node, op);
+            case IndexOp.GatherRows op -> emitGatherRows(node, op);
+            case IndexOp.ScatterAddRows op -> emitScatterAddRows(node, op);
+            case Dropout op -> emitDropout(node, op);
             default -> throw new IrException("no C lowering for op '" + node.op().name() + "'");
         }
     }
@@ -405,6 +409,57 @@ final class EntryEmitter {
         out.open("for (int64_t r = 0; r < " + rows + "; r++)");
         out.line(value(node) + "[r * " + op.classes() + " + " + value(node.input(1)) + "[r]] = "
                 + value(node.input(0)) + "[r];");
+        out.close();
+    }
+
+    /**
+     * Copies table rows; an index that is not an integer in [0, N) (NaN included) fills its row
+     * with NaN or 0 instead of reading out of bounds. The range test comes before the conversion
+     * to an integer, which C leaves undefined for values out of range.
+     */
+    private void emitGatherRows(Node node, IndexOp.GatherRows op) {
+        Node table = node.input(0);
+        Node index = node.input(1);
+        String rows = Integer.toString(table.shape().dim(0));
+        String width = Integer.toString(table.shape().dim(1));
+        out.open("for (int64_t r = 0; r < " + new Loops(index.shape()).elements() + "; r++)");
+        out.line("const double v = (double) " + value(index) + "[r];");
+        out.line("float *yr = " + value(node) + " + r * " + width + ";");
+        out.open("if (v >= 0.0 && v < " + rows + ".0 && v == (double) (int64_t) v)");
+        out.line("memcpy(yr, " + value(table) + " + (int64_t) v * " + width + ", sizeof(float) * " + width + ");");
+        out.close();
+        out.open("else");
+        out.line("for (int64_t d = 0; d < " + width + "; d++) yr[d] = " + (op.nanOnInvalid() ? "NAN" : "0.0f") + ";");
+        out.close();
+        out.close();
+    }
+
+    /** Adds each row of g into the output row at its index; invalid indices add nothing. */
+    private void emitScatterAddRows(Node node, IndexOp.ScatterAddRows op) {
+        Node g = node.input(0);
+        Node index = node.input(1);
+        String width = Integer.toString(node.shape().dim(1));
+        out.line("memset(" + value(node) + ", 0, sizeof(float) * (size_t) (" + op.rows() + " * " + width + "));");
+        out.open("for (int64_t r = 0; r < " + new Loops(index.shape()).elements() + "; r++)");
+        out.line("const double v = (double) " + value(index) + "[r];");
+        out.open("if (v >= 0.0 && v < " + op.rows() + ".0 && v == (double) (int64_t) v)");
+        out.line("float *yr = " + value(node) + " + (int64_t) v * " + width + ";");
+        out.line("const float *gr = " + value(g) + " + r * " + width + ";");
+        out.line("for (int64_t d = 0; d < " + width + "; d++) yr[d] += gr[d];");
+        out.close();
+        out.close();
+    }
+
+    /** Dropout with the counter-based mask of {@link Dropout}, whose keys are hyperparameters of the call. */
+    private void emitDropout(Node node, Dropout op) {
+        String seed = "dropout_seed" + temporaries;
+        String step = "dropout_step" + (temporaries++);
+        out.line("const uint32_t " + seed + " = (uint32_t) " + scalar(node.input(1)) + ";");
+        out.line("const uint32_t " + step + " = (uint32_t) " + scalar(node.input(2)) + ";");
+        out.open("for (int64_t i = 0; i < " + new Loops(node.shape()).elements() + "; i++)");
+        out.line(value(node) + "[i] = " + value(node.input(0)) + "[i] * (kiln_dropped(" + seed + ", " + step + ", "
+                + op.stream() + "U, (uint32_t) i, " + op.threshold() + "U) ? 0.0f : (float) "
+                + CLiterals.doubleLiteral(op.scale()) + ");");
         out.close();
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.codegen.opencl;
 
 import dev.kiln.ir.DType;
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Elementwise;
 import dev.kiln.ir.Entry;
 import dev.kiln.ir.IndexOp;
@@ -241,6 +242,9 @@ public final class OpenClEmitter {
                 case RowOp op -> emitRow(node, op);
                 case IndexOp.Pick op -> emitPick(node);
                 case IndexOp.OneHot op -> emitOneHot(node, op);
+                case IndexOp.GatherRows op -> emitGatherRows(node, op);
+                case IndexOp.ScatterAddRows op -> emitScatterAddRows(node, op);
+                case Dropout op -> emitDropout(node, op);
                 default -> throw new IrException("no OpenCL lowering for op '" + node.op().name() + "'");
             }
         }
@@ -430,6 +434,54 @@ public final class OpenClEmitter {
             line("const long r = i / " + op.classes() + ";");
             line("const long c = i % " + op.classes() + ";");
             line(value(node) + "[i] = c == " + value(node.input(1)) + "[r] ? " + value(node.input(0)) + "[r] : 0.0f;");
+            close();
+        }
+
+        /**
+         * One work-item per output element; an index that is not an integer in [0, N) (NaN
+         * included) gives NaN or 0 instead of reading out of bounds. The range test comes before
+         * the conversion to an integer, which is undefined for values out of range.
+         */
+        private void emitGatherRows(Node node, IndexOp.GatherRows op) {
+            Node table = node.input(0);
+            int rows = table.shape().dim(0);
+            int width = table.shape().dim(1);
+            openElements(node.ref() + " = " + op.text() + " " + table.ref() + ", " + node.input(1).ref(), node.shape());
+            line("const long r = i / " + width + ";");
+            line("const float v = (float) " + value(node.input(1)) + "[r];");
+            line("const int valid = v >= 0.0f && v < " + rows + ".0f && v == floor(v);");
+            line(value(node) + "[i] = valid ? " + value(table) + "[(long) v * " + width + " + i % " + width + "] : "
+                    + (op.nanOnInvalid() ? "NAN" : "0.0f") + ";");
+            close();
+        }
+
+        /**
+         * Zeros the output, then adds rows with one work-item per column, each walking every
+         * index in order: no two work-items write the same element, so no atomics are needed.
+         */
+        private void emitScatterAddRows(Node node, IndexOp.ScatterAddRows op) {
+            Node g = node.input(0);
+            Node index = node.input(1);
+            int width = node.shape().dim(1);
+            openElements(node.ref() + " = zeros for scatter_add_rows", node.shape());
+            line(value(node) + "[i] = 0.0f;");
+            close();
+            openElements(node.ref() + " = " + op.text() + " " + g.ref() + ", " + index.ref(), Shape.of(width));
+            line("for (long r = 0; r < " + elements(index.shape()) + "; r++) {");
+            line("    const float v = (float) " + value(index) + "[r];");
+            line("    if (v >= 0.0f && v < " + op.rows() + ".0f && v == floor(v)) " + value(node) + "[(long) v * " + width
+                    + " + i] += " + value(g) + "[r * " + width + " + i];");
+            line("}");
+            close();
+        }
+
+        /** Dropout with the counter-based mask of {@link Dropout}, whose keys are hyperparameters of the call. */
+        private void emitDropout(Node node, Dropout op) {
+            openElements(node.ref() + " = " + op.text() + " " + node.input(0).ref(), node.shape());
+            line("const uint32_t seed = (uint32_t) " + scalar(node.input(1)) + ";");
+            line("const uint32_t step = (uint32_t) " + scalar(node.input(2)) + ";");
+            line(value(node) + "[i] = " + value(node.input(0)) + "[i] * (kiln_dropped(seed, step, " + op.stream()
+                    + "U, (uint32_t) i, " + op.threshold() + "U) ? 0.0f : " + floatLiteral(op.scale()) + ");");
             close();
         }
 

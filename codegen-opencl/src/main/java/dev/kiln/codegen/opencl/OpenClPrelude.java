@@ -1,5 +1,6 @@
 package dev.kiln.codegen.opencl;
 
+import dev.kiln.ir.Dropout;
 import dev.kiln.ir.lower.ElementwiseHelpers;
 
 /**
@@ -45,6 +46,9 @@ final class OpenClPrelude {
 
                 """);
         text.append(ElementwiseHelpers.floatDefinitions());
+        text.append("\n/* OpenCL's uint is 32 bits wide; the dropout helpers are written with C's name for it. */\n");
+        text.append("typedef uint uint32_t;\n\n");
+        text.append(Dropout.cDefinitions());
         return text.toString();
     }
 }

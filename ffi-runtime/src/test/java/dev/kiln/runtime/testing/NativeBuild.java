@@ -49,7 +49,7 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
     /** Returns the descriptor that a generated class would pass for {@code spec}. */
     public static ModelDescriptor descriptor(ModelSpec spec, String libraryName, String signature) {
         List<ModelDescriptor.Param> params = spec.params().stream()
-                .map(p -> new ModelDescriptor.Param(p.name(), p.shape().dims(), p.fanIn()))
+                .map(p -> new ModelDescriptor.Param(p.name(), p.shape().dims(), p.fanIn(), p.init()))
                 .toList();
         if (spec.inputs().size() != 1) {
             throw new IllegalArgumentException("the runtime takes models with one input, " + spec.name()

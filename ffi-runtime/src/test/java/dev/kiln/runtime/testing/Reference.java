@@ -54,7 +54,17 @@ public final class Reference {
      */
     public LossAndGradients forwardBackward(Map<String, double[]> parameters, float[] samples, double[] labels,
                                             int batch) {
+        return forwardBackward(parameters, samples, labels, batch, Map.of());
+    }
+
+    /**
+     * Returns the mean loss and the parameter gradients for a batch, with the given per-call
+     * hyperparameters, such as the dropout seed and step of a training call.
+     */
+    public LossAndGradients forwardBackward(Map<String, double[]> parameters, float[] samples, double[] labels,
+                                            int batch, Map<String, Double> hyperparameters) {
         Evaluator evaluator = evaluator(parameters, samples).input(spec.loss().labelName(), labels);
+        hyperparameters.forEach(evaluator::hyper);
         Evaluator.Result result = evaluator.run(forwardBackward, batch);
         Map<String, double[]> gradients = new LinkedHashMap<>();
         for (ModelSpec.ParamSpec p : spec.params()) {

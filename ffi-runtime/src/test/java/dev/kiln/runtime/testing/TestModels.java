@@ -7,6 +7,7 @@ import dev.kiln.ir.ModelSpec;
 import dev.kiln.ir.ModelSpec.ParamSpec;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Optimizer;
+import dev.kiln.ir.ParamInit;
 import dev.kiln.ir.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,10 +150,64 @@ public final class TestModels {
         return layers.finish("ReductionMixer", layers.linear("fc", features, 14, 2, true), Loss.MSE);
     }
 
+    /**
+     * Layer normalization: fc 12->12, then x as [B, 3, 4] normalized over its last axis by
+     * LayerNorm(4), then tanh, flattened and normalized again by LayerNorm(12) with eps 1e-3
+     * before fc 12->3; cross-entropy. Both norms start at weight 1 and bias 0.
+     */
+    public static ModelSpec layerNormMixer() {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(12);
+        Node rows = b.reshape(layers.linear("in", x, 12, 12, true), Shape.batched(3, 4));
+        Node h = b.reshape(b.tanh(layers.layerNorm("norm1", rows, 4, 1e-5)), Shape.batched(12));
+        Node out = layers.linear("fc", layers.layerNorm("norm2", h, 12, 1e-3), 12, 3, true);
+        return layers.finish("LayerNormMixer", out, Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * Embedding lookup: x [B, 5] contains row indices of Embedding(200, 8), giving [B, 5, 8], then
+     * tanh, flattened to [B, 40], and fc 40->3; cross-entropy. Inputs must be integers in [0, 200).
+     */
+    public static ModelSpec embeddingBag() {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(5);
+        Node table = layers.param(new ParamSpec("emb.weight", Shape.of(200, 8), 8, ParamInit.NORMAL));
+        Node h = b.reshape(b.tanh(b.embedding(table, x)), Shape.batched(40));
+        return layers.finish("EmbeddingBag", layers.linear("fc", h, 40, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
+     * Dropout whose mask shows in the gradients: out = dropout(x * w, p) with x [B, width] and
+     * w [width]; mean squared error. For one sample with target 0, d loss / d w[j] is
+     * 2 / width * m[j]^2 x[j]^2 w[j] with m[j] the mask value, 0 or 1/(1-p).
+     */
+    public static ModelSpec dropoutProbe(String name, int width, double p) {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(width);
+        Node w = layers.param(new ParamSpec("w", Shape.of(width), width));
+        return layers.finish(name, b.dropout(b.mul(x, w), p, 0), Loss.MSE);
+    }
+
+    /**
+     * Two dropout layers in an MLP: fc1 6->16, tanh, dropout 0.25, fc2 16->16, tanh, dropout 0.5,
+     * fc3 16->3; cross-entropy. Each dropout draws its own mask stream.
+     */
+    public static ModelSpec dropoutMlp() {
+        Layers layers = new Layers("forward");
+        GraphBuilder b = layers.b;
+        Node x = layers.input(6);
+        Node h = b.dropout(b.tanh(layers.linear("fc1", x, 6, 16, true)), 0.25, 0);
+        h = b.dropout(b.tanh(layers.linear("fc2", h, 16, 16, true)), 0.5, 1);
+        return layers.finish("DropoutMlp", layers.linear("fc3", h, 16, 3, true), Loss.CROSS_ENTROPY);
+    }
+
     /** Returns the models that every native-versus-reference check runs on. */
     public static List<ModelSpec> all() {
         return List.of(referenceMlp(), residual(), reluSigmoidRegression(), biasFree(), zeroTripLoop(),
-                layoutMixer(), reductionMixer());
+                layoutMixer(), reductionMixer(), layerNormMixer());
     }
 
     private static dev.kiln.ir.Graph finishGraph(Layers layers, Node output) {
@@ -179,6 +234,21 @@ public final class TestModels {
             Node weight = b.param(name + ".weight", Shape.of(out, in));
             Node product = b.matmul(x, weight, false, true);
             return bias ? b.add(product, b.param(name + ".bias", Shape.of(out))) : product;
+        }
+
+        /** Applies LayerNorm(width, eps) over the last axis with parameters {@code name.weight} and {@code name.bias}. */
+        Node layerNorm(String name, Node x, int width, double eps) {
+            Node weight = param(new ParamSpec(name + ".weight", Shape.of(width), width, ParamInit.ONES));
+            Node bias = param(new ParamSpec(name + ".bias", Shape.of(width), width, ParamInit.ZEROS));
+            return b.layerNorm(x, weight, bias, eps);
+        }
+
+        /** Declares a parameter on first use and returns its leaf. */
+        Node param(ParamSpec spec) {
+            if (params.stream().noneMatch(p -> p.name().equals(spec.name()))) {
+                params.add(spec);
+            }
+            return b.param(spec.name(), spec.shape());
         }
 
         void declare(String name, int in, int out, boolean bias) {
