@@ -118,8 +118,9 @@ done
 
 echo "== Matmul: Kiln's generated kernel against OpenBLAS cblas_sgemm"
 # The prelude of a generated source, everything before its first exported entry, contains kiln_matmul.
+# Entries carry the library's name; the prelude's own exports (the thread count) stay in.
 PRELUDE_SOURCE=benchmarks/target/classes/META-INF/kiln/src/dev_kiln_benchmarks_TinyLinear.c
-awk '/^KILN_EXPORT/ { exit } { print }' "$PRELUDE_SOURCE" > "$OUT/kiln_prelude.h"
+awk '/^KILN_EXPORT.*dev_kiln_benchmarks_TinyLinear_/ { exit } { print }' "$PRELUDE_SOURCE" > "$OUT/kiln_prelude.h"
 if ! grep -q 'static void kiln_matmul(' "$OUT/kiln_prelude.h"; then
   echo "No kiln_matmul in the prelude of $PRELUDE_SOURCE; build without --no-build to regenerate it" >&2
   exit 1

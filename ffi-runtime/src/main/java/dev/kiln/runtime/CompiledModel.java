@@ -4,6 +4,7 @@ import dev.kiln.ir.Dropout;
 import dev.kiln.ir.Hyperparameters;
 import dev.kiln.ir.ParamInit;
 import dev.kiln.nn.LossKind;
+import dev.kiln.nn.LossReduction;
 import dev.kiln.nn.OptimizerConfig;
 import dev.kiln.nn.OptimizerKind;
 import dev.kiln.runtime.checkpoint.Checkpoint;
@@ -371,7 +372,9 @@ public abstract class CompiledModel implements AutoCloseable {
                 ws.arg(3, ws.outputs, batch * outputBytes());
                 ws.arg(4, ws.loss, Float.BYTES);
                 invoke("evaluate", batch, ws);
-                lossSum += (double) ws.loss.get(ValueLayout.JAVA_FLOAT, 0) * batch;
+                // A mean over the batch weighs by the batch; a sum is already the batch's total.
+                double loss = ws.loss.get(ValueLayout.JAVA_FLOAT, 0);
+                lossSum += descriptor.reduction() == LossReduction.SUM ? loss : loss * batch;
                 if (labels != null) {
                     for (int r = 0; r < batch; r++) {
                         int best = 0;

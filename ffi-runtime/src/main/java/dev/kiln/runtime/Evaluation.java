@@ -3,7 +3,8 @@ package dev.kiln.runtime;
 /**
  * The result of evaluating a model on a dataset.
  *
- * @param meanLoss the loss averaged over every sample
+ * @param meanLoss the loss per sample: the mean loss, or for a model that sums its loss terms
+ *     ({@code LossReduction.SUM}) the sum divided by the number of samples
  * @param accuracy the fraction of samples whose predicted class is the label, or NaN for a
  *     regression model
  * @param samples the number of samples evaluated

@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import dev.kiln.ir.ParamInit;
 import dev.kiln.nn.LossKind;
+import dev.kiln.nn.LossReduction;
 import dev.kiln.nn.OptimizerKind;
 import java.util.Arrays;
 import java.util.List;
@@ -19,10 +20,19 @@ import java.util.List;
  * @param loss the loss compiled into the training entries
  * @param optimizers the optimizers compiled into the library
  * @param targetShape per-sample shape of the float targets; empty for class indices
+ * @param reduction how the standard loss combines its terms
  */
 public record ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
                               int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers,
-                              int[] targetShape) {
+                              int[] targetShape, LossReduction reduction) {
+
+    /** Describes a model whose loss is the mean of its terms. */
+    public ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
+                           int[] inputShape, int[] outputShape, LossKind loss, List<OptimizerKind> optimizers,
+                           int[] targetShape) {
+        this(modelName, libraryName, signature, params, inputShape, outputShape, loss, optimizers, targetShape,
+                LossReduction.MEAN);
+    }
 
     /** Describes a model with a standard loss, whose targets have the output's shape. */
     public ModelDescriptor(String modelName, String libraryName, String signature, List<Param> params,
@@ -32,6 +42,7 @@ public record ModelDescriptor(String modelName, String libraryName, String signa
     }
 
     public ModelDescriptor {
+        java.util.Objects.requireNonNull(reduction, "reduction");
         targetShape = targetShape.clone();
         params = List.copyOf(params);
         optimizers = List.copyOf(optimizers);

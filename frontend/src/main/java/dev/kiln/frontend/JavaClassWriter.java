@@ -33,6 +33,7 @@ final class JavaClassWriter {
         String header = packageName.isEmpty() ? "" : "package " + packageName + ";\n\n";
         return header + """
                 import dev.kiln.nn.LossKind;
+                import dev.kiln.nn.LossReduction;
                 import dev.kiln.nn.OptimizerKind;
                 import dev.kiln.runtime.CompiledModel;
                 import dev.kiln.runtime.ModelDescriptor;
@@ -59,7 +60,8 @@ final class JavaClassWriter {
                             new int[] %9$s,
                             LossKind.%10$s,
                             List.of(%11$s),
-                            new int[] %14$s);
+                            new int[] %14$s,
+                            LossReduction.%19$s);
 
                     /** Number of input features per sample. */
                     public static final int INPUT_WIDTH = %12$d;
@@ -116,7 +118,8 @@ final class JavaClassWriter {
                 String.join(", ", packing.inputNames().stream().map(n -> "float[] " + n).toList()),
                 String.join(", ", packing.inputNames()),
                 "{" + String.join(", ", packing.inputWidths().stream().map(String::valueOf).toList()) + "}",
-                "{" + String.join(", ", packing.outputWidths().stream().map(String::valueOf).toList()) + "}");
+                "{" + String.join(", ", packing.outputWidths().stream().map(String::valueOf).toList()) + "}",
+                model.reduction().name());
     }
 
     /** Renders {@code Compiled<Class><Method>} for a differentiable function. */

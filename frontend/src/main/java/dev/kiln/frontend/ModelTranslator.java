@@ -189,7 +189,12 @@ public final class ModelTranslator {
         if (!diagnostics.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ModelSpec(model.getNameAsString(), graph.build(), params, loss, optimizersOf(model)));
+        Loss.Reduction reduction = reductionOf(model, loss);
+        if (!diagnostics.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ModelSpec(model.getNameAsString(), graph.build(), params, loss, optimizersOf(model),
+                reduction));
     }
 
     /**
@@ -345,6 +350,28 @@ public final class ModelTranslator {
         error(DiagnosticIds.MODEL_STRUCTURE, value, "unknown loss '" + value + "'; use one of "
                 + choices("LossKind.", Loss.values()));
         return Loss.CROSS_ENTROPY;
+    }
+
+    /** Reads {@code @Model(reduction = ...)}; a custom loss method reduces its terms itself. */
+    private Loss.Reduction reductionOf(ClassOrInterfaceDeclaration model, Loss loss) {
+        Expression value = model.getAnnotationByName("Model").map(a -> annotationValue(a, "reduction")).orElse(null);
+        if (value == null) {
+            return Loss.Reduction.MEAN;
+        }
+        String name = lastName(value);
+        for (Loss.Reduction reduction : Loss.Reduction.values()) {
+            if (reduction.name().equals(name)) {
+                if (loss == Loss.CUSTOM && reduction != Loss.Reduction.MEAN) {
+                    error(DiagnosticIds.MODEL_STRUCTURE, value, "a custom loss method returns the loss it wants,"
+                            + " so @Model(reduction = ...) does not apply to it; reduce the terms in the method,"
+                            + " e.g. sum(...) instead of mean(...)");
+                }
+                return reduction;
+            }
+        }
+        error(DiagnosticIds.MODEL_STRUCTURE, value, "unknown reduction '" + value + "'; use one of "
+                + choices("LossReduction.", Loss.Reduction.values()));
+        return Loss.Reduction.MEAN;
     }
 
     /** Returns the loss's name as the message of a shape error uses it, e.g. "cross-entropy". */

@@ -85,6 +85,47 @@ class LossAndOptimizerChoiceTest {
     }
 
     @Test
+    void sumReductionReachesTheGeneratedClass() throws IOException {
+        String source = BINARY.replace("@Model(loss = LossKind.BCE_WITH_LOGITS,",
+                "@Model(loss = LossKind.BCE_WITH_LOGITS, reduction = LossReduction.SUM,")
+                .replace("import dev.kiln.nn.LossKind;", "import dev.kiln.nn.LossKind;\nimport dev.kiln.nn.LossReduction;");
+        assertEquals(Loss.Reduction.SUM, GoldenIrTest.translate(source, "Binary").reduction());
+        assertEquals(Loss.Reduction.MEAN, GoldenIrTest.translate(BINARY, "Binary").reduction());
+
+        Compilation compilation = Compiler.javac().withProcessors(new KilnProcessor())
+                .compile(JavaFileObjects.forSourceString("demo.Binary", source));
+        assertThat(compilation).succeededWithoutWarnings();
+        String java = compilation.generatedSourceFile("demo.CompiledBinary").orElseThrow()
+                .getCharContent(true).toString();
+        assertTrue(java.contains("LossReduction.SUM"), java);
+    }
+
+    @Test
+    void reductionOfACustomLossIsAnError() {
+        String source = IMPORTS.replace("import dev.kiln.nn.LossKind;",
+                "import dev.kiln.nn.LossKind;\nimport dev.kiln.nn.LossReduction;\nimport static dev.kiln.nn.Functional.*;") + """
+                @Model(loss = LossKind.CUSTOM, reduction = LossReduction.SUM)
+                public class Fit {
+                    final Linear fc = new Linear(1, 1);
+
+                    public Tensor forward(@Shape(1) Tensor x) {
+                        return fc.apply(x);
+                    }
+
+                    public Tensor loss(Tensor x, @Shape(1) Tensor target) {
+                        return sum(square(forward(x).sub(target)));
+                    }
+                }
+                """;
+
+        ModelTranslator.Result result = GoldenIrTest.translateResult(source, "Fit");
+
+        assertTrue(result.model().isEmpty(), "no model for a reduction on a custom loss");
+        assertTrue(result.diagnostics().toString().contains("reduce the terms in the method"),
+                result.diagnostics().toString());
+    }
+
+    @Test
     void optimizerListedTwiceIsAnError() {
         String source = BINARY.replace("{OptimizerKind.ADAMW, OptimizerKind.RMSPROP}",
                 "{OptimizerKind.ADAMW, OptimizerKind.ADAMW}");

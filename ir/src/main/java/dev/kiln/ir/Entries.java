@@ -90,7 +90,7 @@ public final class Entries {
             layout.bindLabels();
             return copier.mapped(model.forward().output(LOSS));
         }
-        return model.loss().build(copier.builder(), output, layout.labels(output));
+        return model.loss().build(copier.builder(), output, layout.labels(output), model.reduction());
     }
 
     /** Returns the offset of each parameter in the parameter block. */

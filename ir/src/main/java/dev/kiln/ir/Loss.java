@@ -1,9 +1,10 @@
 package dev.kiln.ir;
 
 /**
- * The standard losses a model can name, built as IR so that they differentiate like any op. Every
- * loss is the mean over its terms, as PyTorch's {@code reduction="mean"}: over the batch for the
- * losses on class rows, over every output element for the elementwise ones.
+ * The standard losses a model can name, built as IR so that they differentiate like any op. By
+ * default a loss is the mean over its terms, as PyTorch's {@code reduction="mean"}: over the batch
+ * for the losses on class rows, over every output element for the elementwise ones; with
+ * {@link Reduction#SUM} it is their sum.
  */
 public enum Loss {
     /**
@@ -46,8 +47,36 @@ public enum Loss {
      */
     CUSTOM;
 
+    /** How the terms of a standard loss combine, as PyTorch's {@code reduction} argument. */
+    public enum Reduction {
+        /** The mean over the batch for losses on class rows, over every output element for the others. */
+        MEAN,
+        /** The sum of every term. */
+        SUM
+    }
+
     /** Returns the mean loss over the batch for model outputs and labels or targets. */
     public Node build(GraphBuilder b, Node output, Node labels) {
+        return build(b, output, labels, Reduction.MEAN);
+    }
+
+    /** Returns the loss for model outputs and labels or targets, combined by {@code reduction}. */
+    public Node build(GraphBuilder b, Node output, Node labels, Reduction reduction) {
+        if (reduction == Reduction.SUM) {
+            return switch (this) {
+                case CUSTOM -> build(b, output, labels, Reduction.MEAN);
+                case CROSS_ENTROPY -> b.neg(b.sum(b.pick(b.logSoftmax(output), labels)));
+                case NLL -> b.neg(b.sum(b.pick(output, labels)));
+                case SOFT_CROSS_ENTROPY -> b.neg(b.sum(b.mul(labels, b.logSoftmax(output))));
+                case MSE -> {
+                    Node error = b.sub(output, labels);
+                    yield b.sum(b.mul(error, error));
+                }
+                case L1 -> b.sum(abs(b, b.sub(output, labels)));
+                case HUBER -> b.sum(huber(b, b.sub(output, labels)));
+                case BCE_WITH_LOGITS -> b.sum(bceWithLogits(b, output, labels));
+            };
+        }
         return switch (this) {
             case CUSTOM -> throw new IrException("a custom loss is the model's own loss method, which the frontend"
                     + " builds into the forward graph as the output 'loss'");

@@ -11,10 +11,18 @@ import java.util.List;
  * @param params parameters in the order of the parameter block and of checkpoints
  * @param loss the loss the training entries minimize
  * @param optimizers the optimizers compiled into the library
+ * @param reduction how a standard loss combines its terms
  */
-public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers) {
+public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers,
+                        Loss.Reduction reduction) {
+
+    /** A model whose standard loss is the mean of its terms. */
+    public ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers) {
+        this(name, forward, params, loss, optimizers, Loss.Reduction.MEAN);
+    }
 
     public ModelSpec {
+        java.util.Objects.requireNonNull(reduction, "reduction");
         params = List.copyOf(params);
         optimizers = List.copyOf(optimizers);
         forward.output("output");

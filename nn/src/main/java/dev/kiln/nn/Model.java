@@ -21,6 +21,9 @@ public @interface Model {
     /** The loss the compiled training step minimizes. */
     LossKind loss() default LossKind.CROSS_ENTROPY;
 
+    /** How the standard loss combines its terms; a custom loss method does its own reduction. */
+    LossReduction reduction() default LossReduction.MEAN;
+
     /** The optimizers compiled into the library. */
     OptimizerKind[] optimizers() default {OptimizerKind.ADAM, OptimizerKind.SGD};
 }

@@ -59,7 +59,8 @@ public record NativeBuild(ModelSpec spec, ModelDescriptor descriptor, NativeMode
         int[] outputShape = spec.output().shape().dropFirst().dims();
         List<OptimizerKind> optimizers = spec.optimizers().stream().map(NativeBuild::optimizerKind).toList();
         return new ModelDescriptor(spec.name(), libraryName, signature, params, inputShape, outputShape,
-                lossKind(spec.loss()), optimizers, spec.targetShape().dims());
+                lossKind(spec.loss()), optimizers, spec.targetShape().dims(),
+                dev.kiln.nn.LossReduction.valueOf(spec.reduction().name()));
     }
 
     static LossKind lossKind(Loss loss) {

@@ -1,0 +1,15 @@
+package dev.kiln.nn;
+
+/**
+ * How a standard loss combines its terms, as PyTorch's {@code reduction} argument. Chosen with
+ * {@code @Model(reduction = ...)}.
+ */
+public enum LossReduction {
+    /**
+     * The mean of the terms: over the batch for losses on class rows, over every output element
+     * for the elementwise losses. PyTorch's default.
+     */
+    MEAN,
+    /** The sum of the terms over the batch (and every output element), PyTorch's {@code reduction="sum"}. */
+    SUM
+}
