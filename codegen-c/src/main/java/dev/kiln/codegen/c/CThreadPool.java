@@ -29,19 +29,20 @@ final class CThreadPool {
                  * A child created by fork() has none of the parent's workers: fork handlers wait
                  * for a running kernel to finish and give the child an empty pool, which creates
                  * workers again when it first needs them.
-                 * NOTE: KILN_SPIN_NANOS and KILN_PARALLEL_MIN_WORK are first estimates: the 2-core
-                 * machine they were tried on was shared with other work, which hid the speed-up.
+                 * NOTE: KILN_SPIN_NANOS and KILN_PARALLEL_MIN_WORK were tuned on one 2-core machine
+                 * only; machines with more cores may want other values.
                  */
                 typedef void (*kiln_task)(void *context, int64_t begin, int64_t end);
 
                 #define KILN_MAX_THREADS 64
                 #define KILN_DEFAULT_MAX_THREADS 8
                 /*
-                 * Fewest multiply-adds (or elements) per thread worth a hand-off. A hand-off to a
-                 * spinning worker costs about a microsecond; below this a second thread did not pay
-                 * in measurements on a 2-core AMD EPYC (Zen 4) with GCC 12 -O3.
+                 * Fewest multiply-adds (or elements) per thread worth a hand-off. On a 2-core AMD
+                 * EPYC (Zen 4) with GCC 12 -O3, splitting the 1024 x 20 x 20 products of a small MLP
+                 * (409,600 multiply-adds) made its predict slower and erratic, while the products of
+                 * a 784-256-128-10 training step (4 to 26 million) gained about 1.5x.
                  */
-                #define KILN_PARALLEL_MIN_WORK 65536.0
+                #define KILN_PARALLEL_MIN_WORK 262144.0
 
                 #if !defined(KILN_NO_THREADS) && defined(__GNUC__) && (defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__)) && !defined(__STDC_NO_ATOMICS__)
                 #define KILN_THREADS 1
@@ -52,7 +53,13 @@ final class CThreadPool {
                 #include <time.h>
                 #include <unistd.h>
 
-                #define KILN_SPIN_NANOS 100000
+                /*
+                 * Idle workers spin this long before they block. A worker that has blocked needs a
+                 * wake-up that took tens of microseconds and varied widely; 1 ms keeps the workers
+                 * awake across the sequential parts of a training step (the optimizer update), as
+                 * OpenMP runtimes and OpenBLAS also spin before they sleep.
+                 */
+                #define KILN_SPIN_NANOS 1000000
 
                 typedef struct kiln_worker {
                     atomic_uint job;  /* incremented by the caller for each range it hands over */
