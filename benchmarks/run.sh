@@ -86,6 +86,9 @@ if [[ ! -s "$OUT/jmh.json" ]]; then
   exit 1
 fi
 
+echo "== Heap allocation per call: Kiln"
+run_java dev.kiln.benchmarks.AllocationCheck "$OUT/allocation.json"
+
 # Where the time goes in the workloads with speed targets: perf samples of a short JMH run in one
 # JVM (-f 0), JVM start included. report.py puts the largest shares into the targets table.
 PROFILES=("reference_predict_b1:KilnPredictBenchmark.referencePredict -p batch=1"
