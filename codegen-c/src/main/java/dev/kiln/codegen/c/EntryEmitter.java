@@ -132,6 +132,9 @@ final class EntryEmitter {
                 }
             }
         }
+        if (!flat && emitRowTiled(fused, members)) {
+            return;
+        }
         Loops loops = flat ? null : new Loops(fused.shape());
         String index;
         if (flat) {
@@ -154,6 +157,108 @@ final class EntryEmitter {
         }
     }
 
+    /** Lanes that a row tile's length is a multiple of: the widest float vector, AVX-512's 16. */
+    private static final int TILE_LANES = 16;
+    /** Longest row tile in floats; each row operand gets a copy of this size on the stack. */
+    private static final int MAX_TILE = 1024;
+
+    /**
+     * Emits a fused loop over [rows, n] whose broadcast operands are all row vectors ([n] or
+     * [1, n]), such as a bias, as a flat loop over tiles of lcm(n, 16) elements: each row operand
+     * is first repeated into a tile, so the loop body reads every operand at a unit stride and
+     * its trip count is a multiple of every vector width. A nested loop over rows and columns
+     * would leave n mod 16 columns of each row to scalar code, which for expensive functions
+     * such as tanh takes most of the time when n is small. Rows after the last whole tile take
+     * the nested loop. Returns false, emitting nothing, when the shapes do not fit.
+     */
+    private boolean emitRowTiled(Kernel.Fused fused, Set<Node> members) {
+        Shape shape = fused.shape();
+        if (shape.rank() != 2 || shape.dim(1) == Shape.BATCH || shape.dim(1) < 1) {
+            return false;
+        }
+        int n = shape.dim(1);
+        Shape row = Shape.of(n);
+        Shape row2 = Shape.of(1, n);
+        java.util.LinkedHashSet<Node> rowOperands = new java.util.LinkedHashSet<>();
+        for (Node node : fused.nodes()) {
+            for (Node in : node.inputs()) {
+                if (members.contains(in) || in.shape().isScalar() || in.shape().equals(shape)) {
+                    continue;
+                }
+                if (!in.shape().equals(row) && !in.shape().equals(row2)) {
+                    return false;
+                }
+                rowOperands.add(in);
+            }
+        }
+        long tile = lcm(n, TILE_LANES);
+        if (tile > MAX_TILE) {
+            return false;
+        }
+        long rowsPerTile = tile / n;
+        String rows = dims(shape)[0];
+        int id = temporaries++;
+        out.open("");
+        out.line("const int64_t whole" + id + " = (" + rows + ") / " + rowsPerTile + " * " + tile + ";");
+        // Batches smaller than one tile skip the tile set-up, which would cost more than it saves.
+        out.open("if (whole" + id + " > 0)");
+        java.util.Map<Node, String> tiles = new java.util.IdentityHashMap<>();
+        for (Node in : rowOperands) {
+            String name = "tile" + id + "_" + in.id();
+            tiles.put(in, name);
+            out.line("float " + name + "[" + tile + "];");
+            out.line("for (int64_t t = 0; t < " + tile + "; t++) " + name + "[t] = " + value(in) + "[t % " + n + "];");
+        }
+        out.open("for (int64_t base = 0; base < whole" + id + "; base += " + tile + ")");
+        out.open("for (int64_t t = 0; t < " + tile + "; t++)");
+        out.line("const int64_t i = base + t;");
+        emitBody(fused, members, in -> tiles.containsKey(in) ? tiles.get(in) + "[t]" : value(in) + "[i]", "i");
+        out.close();
+        out.close();
+        out.close();
+        // Rows after the last whole tile, fewer than rowsPerTile: row by row, so that the column loop vectorizes.
+        out.open("for (int64_t r = whole" + id + " / " + n + "; r < " + rows + "; r++)");
+        out.open("for (int64_t c = 0; c < " + n + "; c++)");
+        out.line("const int64_t i = r * " + n + " + c;");
+        emitBody(fused, members, in -> tiles.containsKey(in) ? value(in) + "[c]" : value(in) + "[i]", "i");
+        out.close();
+        out.close();
+        out.close();
+        return true;
+    }
+
+    private void emitBody(Kernel.Fused fused, Set<Node> members, java.util.function.Function<Node, String> tensor,
+                          String index) {
+        for (Node node : fused.nodes()) {
+            String[] operands = new String[node.inputs().size()];
+            for (int i = 0; i < operands.length; i++) {
+                Node in = node.input(i);
+                if (members.contains(in)) {
+                    operands[i] = "v" + in.id();
+                } else if (in.shape().isScalar()) {
+                    operands[i] = "(float) " + scalar(in);
+                } else {
+                    operands[i] = tensor.apply(in);
+                }
+            }
+            out.line("float v" + node.id() + " = " + applyOp(node, operands, "f") + ";");
+            if (fused.stored().contains(node)) {
+                out.line(value(node) + "[" + index + "] = v" + node.id() + ";");
+            }
+        }
+    }
+
+    private static long lcm(long a, long b) {
+        long x = a;
+        long y = b;
+        while (y != 0) {
+            long r = x % y;
+            x = y;
+            y = r;
+        }
+        return a / x * b;
+    }
+
     /**
      * Renders an elementwise node applied to its operands: values of the same fused loop by
      * register name, scalars converted to the loop's type, tensors at the loop's index (the flat
@@ -173,6 +278,11 @@ final class EntryEmitter {
                 operands[i] = value(in) + "[" + loops.index(in.shape()) + "]";
             }
         }
+        return applyOp(node, operands, suffix);
+    }
+
+    /** Renders an elementwise node's op applied to rendered operands. */
+    private static String applyOp(Node node, String[] operands, String suffix) {
         if (node.op() instanceof Reduce.BroadcastTo) {
             return operands[0];
         }
