@@ -140,7 +140,7 @@ class CompileMojoTest {
 
         String message = error.getMessage();
         assertTrue(message.contains("C compiler failed"), message);
-        assertTrue(message.contains(" -O3 -fno-trapping-math -std=c11 -Werror=implicit-function-declaration -fPIC -shared -o "), message);
+        assertTrue(message.contains(" " + String.join(" ", dev.kiln.codegen.c.CCompiler.DEFAULT_FLAGS) + " -o "), message);
         assertTrue(message.contains(source.toString()), message);
         assertTrue(message.contains("broken_net.c:3:"), message);
         assertTrue(message.contains("error:"), message);
