@@ -21,7 +21,7 @@ public final class Packing {
             throw new IllegalArgumentException("rows must be at least 0, got " + rows);
         }
         if (parts.length != widths.length) {
-            throw new IllegalArgumentException("expected " + widths.length + " parts, got " + parts.length);
+            throw new IllegalArgumentException("expected " + widths.length + " arrays, one per part, got " + parts.length);
         }
         int total = 0;
         for (int k = 0; k < parts.length; k++) {
