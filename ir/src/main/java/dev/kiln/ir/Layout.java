@@ -31,6 +31,25 @@ public final class Layout {
             return flat;
         }
 
+        /**
+         * Renders the map as a C expression over per-axis index variables named {@code i0},
+         * {@code i1}, and so on, which both backends declare.
+         */
+        public String render() {
+            List<String> terms = new ArrayList<>();
+            if (offset != 0) {
+                terms.add(Long.toString(offset));
+            }
+            for (int axis = 0; axis < strides.length; axis++) {
+                if (strides[axis] == 1) {
+                    terms.add("i" + axis);
+                } else if (strides[axis] != 0) {
+                    terms.add("i" + axis + " * " + strides[axis]);
+                }
+            }
+            return terms.isEmpty() ? "0" : String.join(" + ", terms);
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof Strided s && s.offset == offset && Arrays.equals(s.strides, strides);

@@ -191,6 +191,7 @@ final class EntryEmitter {
                 rowOperands.add(in);
             }
         }
+
         long tile = lcm(n, TILE_LANES);
         if (tile > MAX_TILE) {
             return false;
@@ -198,6 +199,7 @@ final class EntryEmitter {
         long rowsPerTile = tile / n;
         String rows = dims(shape)[0];
         int id = temporaries++;
+
         out.open("");
         out.line("const int64_t whole" + id + " = (" + rows + ") / " + rowsPerTile + " * " + tile + ";");
         // Batches smaller than one tile skip the tile set-up, which would cost more than it saves.
@@ -391,28 +393,11 @@ final class EntryEmitter {
         loops.close(out);
     }
 
-    /** Renders {@code offset + sum(i<axis> * stride)} over the loop variables of a {@link Loops}. */
-    private static String strided(Layout.Strided map) {
-        List<String> terms = new ArrayList<>();
-        if (map.offset() != 0) {
-            terms.add(Long.toString(map.offset()));
-        }
-        long[] strides = map.strides();
-        for (int i = 0; i < strides.length; i++) {
-            if (strides[i] == 1) {
-                terms.add("i" + i);
-            } else if (strides[i] != 0) {
-                terms.add("i" + i + " * " + strides[i]);
-            }
-        }
-        return terms.isEmpty() ? "0" : String.join(" + ", terms);
-    }
-
     private void emitGather(Node node, Layout.Gather op) {
         Loops loops = new Loops(node.shape());
         loops.open(out);
         out.line(value(node) + "[" + loops.index(node.shape()) + "] = " + value(node.input(0)) + "["
-                + strided(op.source(node)) + "];");
+                + op.source(node).render() + "];");
         loops.close(out);
     }
 
@@ -444,7 +429,7 @@ final class EntryEmitter {
     private void scatter(Node in, String target, Layout.Strided map) {
         Loops loops = new Loops(in.shape());
         loops.open(out);
-        out.line(target + "[" + strided(map) + "] = " + value(in) + "[" + loops.index(in.shape()) + "];");
+        out.line(target + "[" + map.render() + "] = " + value(in) + "[" + loops.index(in.shape()) + "];");
         loops.close(out);
     }
 

@@ -1,7 +1,6 @@
 package dev.kiln.codegen.opencl;
 
 import dev.kiln.ir.Broadcasting;
-import dev.kiln.ir.Layout;
 import dev.kiln.ir.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,23 +38,6 @@ final class Indexing {
         }
         long[] strides = Broadcasting.strides(shape.dims(), operand.dims());
         List<String> terms = new ArrayList<>();
-        for (int axis = 0; axis < strides.length; axis++) {
-            if (strides[axis] == 1) {
-                terms.add("i" + axis);
-            } else if (strides[axis] != 0) {
-                terms.add("i" + axis + " * " + strides[axis]);
-            }
-        }
-        return terms.isEmpty() ? "0" : String.join(" + ", terms);
-    }
-
-    /** Renders {@code offset + sum(i<axis> * stride)} over the per-axis indices of {@link #declare}. */
-    static String strided(Layout.Strided map) {
-        List<String> terms = new ArrayList<>();
-        if (map.offset() != 0) {
-            terms.add(Long.toString(map.offset()));
-        }
-        long[] strides = map.strides();
         for (int axis = 0; axis < strides.length; axis++) {
             if (strides[axis] == 1) {
                 terms.add("i" + axis);

@@ -327,7 +327,7 @@ public final class OpenClEmitter {
             for (String declaration : Indexing.declare(node.shape())) {
                 line(declaration);
             }
-            line(value(node) + "[i] = " + value(node.input(0)) + "[" + Indexing.strided(op.source(node)) + "];");
+            line(value(node) + "[i] = " + value(node.input(0)) + "[" + op.source(node).render() + "];");
             close();
         }
 
@@ -351,7 +351,7 @@ public final class OpenClEmitter {
             for (String declaration : Indexing.declare(in.shape())) {
                 line(declaration);
             }
-            line(value(node) + "[" + Indexing.strided(map) + "] = " + value(in) + "[i];");
+            line(value(node) + "[" + map.render() + "] = " + value(in) + "[i];");
             close();
         }
 
