@@ -94,7 +94,13 @@ class TwoTowerNetTest {
         float[] targets = new float[64 * 4];
         for (int r = 0; r < 64; r++) {
             double difference = left[r * 6] - right[r * 6];
-            targets[r * 4 + (difference > 0.5 ? 0 : difference < -0.5 ? 2 : 1)] = 1;
+            int label = 1;
+            if (difference > 0.5) {
+                label = 0;
+            } else if (difference < -0.5) {
+                label = 2;
+            }
+            targets[r * 4 + label] = 1;
             targets[r * 4 + 3] = (float) difference;
         }
         float[] inputs = CompiledTwoTowerNet.inputs(64, left, right);

@@ -230,8 +230,8 @@ public final class ModelTranslator {
     static final String PACKED_INPUT = "inputs";
 
     /**
-     * How forward's inputs and outputs share the model's one input row and one output row: the
-     * parameter names and widths, and the output widths, in order.
+     * The layout of forward's inputs and outputs in the model's one input row and one output row:
+     * the parameter names and widths, and the output widths, in order.
      */
     record Packing(List<String> inputNames, List<Integer> inputWidths, List<Integer> outputWidths) {
     }

@@ -282,12 +282,12 @@ public final class GraphBuilder {
         return x.shape().equals(shape) ? x : apply(new Reduce.BroadcastTo(shape), x);
     }
 
-    /** The maximum of {@code x} over the axes along which {@code shape} broadcasts to it. */
+    /** Returns the maximum of {@code x} over the axes along which {@code shape} broadcasts to it. */
     public Node maxTo(Node x, Shape shape) {
         return x.shape().equals(shape) ? x : apply(new Reduce.Extreme(shape, true), x);
     }
 
-    /** The minimum of {@code x} over the axes along which {@code shape} broadcasts to it. */
+    /** Returns the minimum of {@code x} over the axes along which {@code shape} broadcasts to it. */
     public Node minTo(Node x, Shape shape) {
         return x.shape().equals(shape) ? x : apply(new Reduce.Extreme(shape, false), x);
     }
@@ -319,7 +319,7 @@ public final class GraphBuilder {
         return permute(x, axes);
     }
 
-    /** The elements of {@code x}, row-major, in {@code shape}; {@code x} itself when the shapes agree. */
+    /** Returns the elements of {@code x}, row-major, in {@code shape}, or {@code x} itself when the shapes agree. */
     public Node reshape(Node x, Shape shape) {
         return x.shape().equals(shape) ? x : apply(new Layout.Reshape(shape), x);
     }
@@ -359,6 +359,7 @@ public final class GraphBuilder {
             }
             reduced[a] = true;
         }
+
         int[] kept = shape.dims();
         List<Integer> dropped = new ArrayList<>();
         boolean batchReduced = false;
@@ -375,6 +376,7 @@ public final class GraphBuilder {
                 dropped.add(kept[a]);
             }
         }
+
         Shape keptShape = Shape.of(kept);
         Node result = switch (kind) {
             case SUM -> sumTo(x, keptShape);
@@ -386,6 +388,7 @@ public final class GraphBuilder {
             case MIN -> minTo(x, keptShape);
             case LOGSUMEXP -> logSumExp(x, keptShape);
         };
+
         if (keepdim) {
             return result;
         }

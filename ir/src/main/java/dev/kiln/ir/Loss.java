@@ -47,7 +47,7 @@ public enum Loss {
      */
     CUSTOM;
 
-    /** How the terms of a standard loss combine, as PyTorch's {@code reduction} argument. */
+    /** The combination of a standard loss's terms, as PyTorch's {@code reduction} argument. */
     public enum Reduction {
         /** The mean over the batch for losses on class rows, over every output element for the others. */
         MEAN,

@@ -16,7 +16,7 @@ import java.util.List;
 public record ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers,
                         Loss.Reduction reduction) {
 
-    /** A model whose standard loss is the mean of its terms. */
+    /** Creates a model whose standard loss is the mean of its terms. */
     public ModelSpec(String name, Graph forward, List<ParamSpec> params, Loss loss, List<Optimizer> optimizers) {
         this(name, forward, params, loss, optimizers, Loss.Reduction.MEAN);
     }

@@ -268,7 +268,8 @@ class LayerOpsTest {
         double[] wrapped = Dropout.hyperparameters(42, (1L << 24) + 1);
         for (double[] values : List.of(first, second, wrapped, Dropout.hyperparameters(-5, Long.MAX_VALUE))) {
             for (double v : values) {
-                assertTrue(v >= 0 && v < (1 << 24), "out of range: " + Arrays.toString(values));
+                assertTrue(v >= 0, "negative: " + Arrays.toString(values));
+                assertTrue(v < (1 << 24), "not below 2^24: " + Arrays.toString(values));
                 assertEquals(Math.rint(v), v, "not an integer: " + Arrays.toString(values));
             }
         }

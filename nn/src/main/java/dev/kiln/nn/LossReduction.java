@@ -1,8 +1,8 @@
 package dev.kiln.nn;
 
 /**
- * How a standard loss combines its terms, as PyTorch's {@code reduction} argument. Chosen with
- * {@code @Model(reduction = ...)}.
+ * The combination of a standard loss's terms, as PyTorch's {@code reduction} argument, chosen
+ * with {@code @Model(reduction = ...)}.
  */
 public enum LossReduction {
     /**

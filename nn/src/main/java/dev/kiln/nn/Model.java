@@ -21,7 +21,7 @@ public @interface Model {
     /** The loss the compiled training step minimizes. */
     LossKind loss() default LossKind.CROSS_ENTROPY;
 
-    /** How the standard loss combines its terms; a custom loss method does its own reduction. */
+    /** The reduction of the standard loss's terms. A custom loss method reduces its terms itself. */
     LossReduction reduction() default LossReduction.MEAN;
 
     /** The optimizers compiled into the library. */
