@@ -113,9 +113,9 @@ final class CPrelude {
                  * Entry functions are compiled three times on x86-64 Linux with GCC: for x86-64-v4
                  * (AVX-512), x86-64-v3 (AVX2 and FMA) and the baseline, and the dynamic loader picks
                  * the best one for the CPU when it binds the symbol. Inlined helpers and elementwise
-                 * loops then use the wide vectors too. Without FMA contraction (ISO C mode) every clone
-                 * rounds each multiply and add as the baseline does. Defining KILN_NO_CLONES when
-                 * compiling keeps the baseline alone.
+                 * loops then use the wide vectors too. With -ffp-contract=fast the v3 and v4 clones
+                 * fuse a multiply and an add into one FMA, so they round alike and differ in the last
+                 * bit from the baseline. Defining KILN_NO_CLONES when compiling keeps the baseline alone.
                  */
                 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__) && !defined(KILN_NO_CLONES)
                 #define KILN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))

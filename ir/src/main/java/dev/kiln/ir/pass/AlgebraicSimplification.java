@@ -119,8 +119,9 @@ public final class AlgebraicSimplification implements Pass {
         if (isFilled(y, -1) && fits(node, x)) {
             return negation(b, x);
         }
-        // x / 2^k = x * 2^-k: 2^-k is exact, so both round the same real number once. The product
-        // is a C statement of its own, which ISO C contracts into no FMA (-ffp-contract=fast would).
+        // x / 2^k = x * 2^-k: 2^-k is exact, so both round the same real number once. A C backend
+        // that contracts the product with a following add into an FMA rounds once fewer, as it does
+        // for every other product.
         Double divisor = filledValue(y);
         if (divisor != null && hasExactReciprocal(divisor)) {
             return b.mul(x, filled(b, 1 / divisor, y.shape()));
