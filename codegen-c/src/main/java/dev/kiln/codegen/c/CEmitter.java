@@ -35,15 +35,17 @@ public final class CEmitter {
 
         // Entries go first into their own text, so that the matmul functions they call can precede them.
         CWriter entries = new CWriter();
+        CWriter helpers = new CWriter();
         Set<SmallMatmul> smallMatmuls = new LinkedHashSet<>();
         for (Schedule schedule : schedules) {
             entries.blank();
-            new EntryEmitter(libraryName, schedule, entries, smallMatmuls).emit();
+            new EntryEmitter(libraryName, schedule, entries, smallMatmuls, helpers).emit();
         }
         for (SmallMatmul matmul : smallMatmuls) {
             out.blank();
             matmul.render(out);
         }
+        out.raw(helpers.toString());
         out.raw(entries.toString());
         return out.toString();
     }

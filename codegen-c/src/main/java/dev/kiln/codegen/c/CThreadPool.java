@@ -352,6 +352,14 @@ final class CThreadPool {
                     float *c;
                 } kiln_rows_job;
 
+                /* What a fused kernel of an entry needs to find its operands on another thread. */
+                typedef struct kiln_entry_job {
+                    int64_t batch;
+                    const double *call;
+                    float *ws;
+                    void *const *args;
+                } kiln_entry_job;
+
                 """;
     }
 }

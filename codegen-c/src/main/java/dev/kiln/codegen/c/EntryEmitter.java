@@ -33,15 +33,21 @@ final class EntryEmitter {
     private final Entry entry;
     private final CWriter out;
     private final Set<SmallMatmul> smallMatmuls;
+    private final CWriter helpers;
     private int temporaries;
 
-    /** {@code smallMatmuls} collects the specialized matmul functions that the entry calls. */
-    EntryEmitter(String libraryName, Schedule schedule, CWriter out, Set<SmallMatmul> smallMatmuls) {
+    /**
+     * {@code smallMatmuls} collects the specialized matmul functions that the entry calls, and
+     * {@code helpers} receives the functions of its fused matmul kernels; both must precede the
+     * entry in the translation unit.
+     */
+    EntryEmitter(String libraryName, Schedule schedule, CWriter out, Set<SmallMatmul> smallMatmuls, CWriter helpers) {
         this.symbol = CEmitter.symbol(libraryName, schedule.entry().name());
         this.schedule = schedule;
         this.entry = schedule.entry();
         this.out = out;
         this.smallMatmuls = smallMatmuls;
+        this.helpers = helpers;
     }
 
     void emit() {
@@ -64,8 +70,13 @@ final class EntryEmitter {
             out.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
             out.line("(void) a" + i + ";");
         }
-        for (Kernel kernel : schedule.kernels()) {
-            emitKernel(kernel);
+        List<Kernel> kernels = schedule.kernels();
+        for (int k = 0; k < kernels.size(); k++) {
+            if (k + 1 < kernels.size() && emitMatmulWithEpilogue(kernels.get(k), kernels.get(k + 1))) {
+                k++;
+                continue;
+            }
+            emitKernel(kernels.get(k));
         }
         out.line("return 0;");
         out.close();
@@ -364,6 +375,260 @@ final class EntryEmitter {
                 + value(node.input(1)) + (rb == 1 ? " + l * " + k + " * " + n : "") + ", " + (op.transposeB() ? 1 : 0) + ", "
                 + value(node) + " + l * " + m + " * " + n + ");");
         out.close();
+    }
+
+    // ---- matmul with a fused epilogue ---------------------------------------------------------
+
+    /** Multiply-adds that an elementwise op with a function call (exp, tanh, erf, ...) is counted as. */
+    private static final int CALL_COST = 20;
+
+    /**
+     * Emits a small rows-form matmul together with the fused elementwise kernel that follows it,
+     * such as a bias and an activation, as one function over ranges of rows: the product runs in
+     * chunks of rows, and the elementwise chain runs over each chunk right after it, while the
+     * chunk is still in the first-level cache, in row tiles as {@link #emitRowTiled} lays them
+     * out. The thread pool splits the rows at multiples of the register block, so results do not
+     * depend on the thread count, and the elementwise work counts toward the split. Returns
+     * false, emitting nothing, unless the pair qualifies: the fused kernel has the product's
+     * shape and reads the product, its other operands are row vectors, tensors of its own shape
+     * or scalars that are not locals of the entry, and no value it writes shares memory with an
+     * operand that a later chunk still reads.
+     */
+    private boolean emitMatmulWithEpilogue(Kernel first, Kernel next) {
+        if (!(first instanceof Kernel.Single single) || !(single.node().op() instanceof Matmul op)
+                || !(next instanceof Kernel.Fused fused)) {
+            return false;
+        }
+        Node product = single.node();
+        Shape shape = product.shape();
+        if (shape.rank() != 2 || !fused.shape().equals(shape) || shape.dim(1) == Shape.BATCH) {
+            return false;
+        }
+        Optional<SmallMatmul> small = SmallMatmul.of(op, product.input(0).shape(), product.input(1).shape());
+        if (small.isEmpty() || small.get().form() != SmallMatmul.Form.ROWS) {
+            return false;
+        }
+        int n = shape.dim(1);
+        Set<Node> members = new HashSet<>(fused.nodes());
+        java.util.LinkedHashSet<Node> rowOperands = new java.util.LinkedHashSet<>();
+        java.util.LinkedHashSet<Node> fullOperands = new java.util.LinkedHashSet<>();
+        boolean readsProduct = false;
+        int elementCost = 0;
+        for (Node node : fused.nodes()) {
+            elementCost += callsFunction(node) ? CALL_COST : 1;
+            for (Node in : node.inputs()) {
+                if (members.contains(in)) {
+                    continue;
+                }
+                if (in == product) {
+                    readsProduct = true;
+                } else if (in.shape().isScalar()) {
+                    Location location = schedule.location(in);
+                    if (location instanceof Location.Scalar || location instanceof Location.Register) {
+                        return false;
+                    }
+                } else if (in.shape().equals(Shape.of(n)) || in.shape().equals(Shape.of(1, n))) {
+                    rowOperands.add(in);
+                } else if (in.shape().equals(shape)) {
+                    fullOperands.add(in);
+                } else {
+                    return false;
+                }
+            }
+        }
+        if (!readsProduct) {
+            return false;
+        }
+        // A chunk writes only rows of its own, after reading them: a row-wise operand stored
+        // exactly where a written value goes is safe (row r of both is the same memory, and the
+        // memory plan puts a layer's output over its dead input that way); any other overlap is not.
+        for (Node target : fused.nodes()) {
+            if (!fused.stored().contains(target)) {
+                continue;
+            }
+            if (overlaps(target, product.input(1)) || !inPlaceOrApart(target, product.input(0))) {
+                return false;
+            }
+            for (Node in : rowOperands) {
+                if (overlaps(target, in)) {
+                    return false;
+                }
+            }
+            for (Node in : fullOperands) {
+                if (!inPlaceOrApart(target, in)) {
+                    return false;
+                }
+            }
+        }
+
+        SmallMatmul matmul = small.get();
+        long tile = lcm(n, TILE_LANES);
+        int unit = (int) lcm(matmul.rowBlock(), tile / n);
+        int chunkRows = Math.max(unit, CHUNK_FLOATS / n / unit * unit);
+        String name = "kiln_fused_" + entry.name() + "_" + product.id();
+        helpers.blank();
+        helpers.line("/* " + describe(product) + ", then " + fused.nodes().size()
+                + " elementwise op(s) over each chunk of its rows. */");
+        helpers.open("static inline KILN_INLINE void " + name
+                + "(int64_t begin, int64_t end, int64_t batch, const double *call, float *ws, void *const *args)");
+        helpers.line("(void) batch;");
+        helpers.line("(void) call;");
+        helpers.line("(void) ws;");
+        for (int i = 0; i < entry.args().size(); i++) {
+            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
+            helpers.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
+            helpers.line("(void) a" + i + ";");
+        }
+        matmul.renderFused(helpers, value(product.input(0)), value(product.input(1)), value(product), chunkRows,
+                new ChunkEpilogue(fused, members, n, tile, rowOperands));
+        helpers.close();
+        helpers.blank();
+        helpers.line("/* Rows [begin, end) for the thread pool, compiled for each instruction set as the entries are. */");
+        helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
+        helpers.line("const kiln_entry_job *job = context;");
+        helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args);");
+        helpers.close();
+
+        out.line("/* " + describe(product) + " */");
+        for (Node node : fused.nodes()) {
+            out.line("/* " + describe(node) + (fused.stored().contains(node) ? "" : " (register)") + " */");
+        }
+        String rows = dims(shape)[0];
+        long work = (long) n * matmul.depth() + (long) n * elementCost;
+        out.line("{ kiln_entry_job job = {batch, call, ws, args}; if (!kiln_parallel(" + rows + ", " + matmul.rowBlock()
+                + ", (double) " + rows + " * " + work + ", " + name + "_task, &job)) " + name + "(0, " + rows
+                + ", batch, call, ws, args); }");
+        return true;
+    }
+
+    /** Floats of the product per chunk of a fused matmul: 8 KiB, which stays in the first-level cache with its outputs. */
+    private static final int CHUNK_FLOATS = 2048;
+
+    /**
+     * The elementwise chain over rows [start, end) of a product: whole row tiles from the first
+     * row, then the rows left over, one by one. Row operands are repeated into tiles once per call.
+     */
+    private final class ChunkEpilogue implements SmallMatmul.Epilogue {
+        private final Kernel.Fused fused;
+        private final Set<Node> members;
+        private final int n;
+        private final long tile;
+        private final Set<Node> rowOperands;
+
+        ChunkEpilogue(Kernel.Fused fused, Set<Node> members, int n, long tile, Set<Node> rowOperands) {
+            this.fused = fused;
+            this.members = members;
+            this.n = n;
+            this.tile = tile;
+            this.rowOperands = rowOperands;
+        }
+
+        @Override
+        public void prepare(CWriter w) {
+            long rowsPerTile = tile / n;
+            for (Node in : rowOperands) {
+                w.line("float row" + in.id() + "[" + tile + "] __attribute__((aligned(32)));");
+            }
+            if (rowOperands.isEmpty()) {
+                return;
+            }
+            // Calls with fewer rows than a tile use only the first row of each.
+            w.open("for (int64_t r = 0; r < (end - begin >= " + rowsPerTile + " ? " + rowsPerTile + " : 1); r++)");
+            for (Node in : rowOperands) {
+                w.line("memcpy(row" + in.id() + " + r * " + n + ", " + value(in) + ", sizeof(float) * " + n + ");");
+            }
+            w.close();
+        }
+
+        @Override
+        public void render(CWriter w, String start, String end) {
+            long rowsPerTile = tile / n;
+            w.open("");
+            w.line("const int64_t whole = (" + start + ") * " + n + " + ((" + end + ") - (" + start + ")) / " + rowsPerTile
+                    + " * " + tile + ";");
+            w.open("for (int64_t base = (" + start + ") * " + n + "; base < whole; base += " + tile + ")");
+            w.open("for (int64_t t = 0; t < " + tile + "; t++)");
+            w.line("const int64_t i = base + t;");
+            emitBody(w, in -> rowOperands.contains(in) ? "row" + in.id() + "[t]" : value(in) + "[i]");
+            w.close();
+            w.close();
+            w.open("for (int64_t r = whole / " + n + "; r < " + end + "; r++)");
+            w.open("for (int64_t col = 0; col < " + n + "; col++)");
+            w.line("const int64_t i = r * " + n + " + col;");
+            emitBody(w, in -> rowOperands.contains(in) ? "row" + in.id() + "[col]" : value(in) + "[i]");
+            w.close();
+            w.close();
+            w.close();
+        }
+
+        private void emitBody(CWriter w, java.util.function.Function<Node, String> tensor) {
+            for (Node node : fused.nodes()) {
+                String[] operands = new String[node.inputs().size()];
+                for (int k = 0; k < operands.length; k++) {
+                    Node in = node.input(k);
+                    if (members.contains(in)) {
+                        operands[k] = "v" + in.id();
+                    } else if (in.shape().isScalar()) {
+                        operands[k] = "(float) " + scalar(in);
+                    } else {
+                        operands[k] = tensor.apply(in);
+                    }
+                }
+                w.line("float v" + node.id() + " = " + applyOp(node, operands, "f") + ";");
+                if (fused.stored().contains(node)) {
+                    w.line(value(node) + "[i] = v" + node.id() + ";");
+                }
+            }
+        }
+    }
+
+    /** Whether the C lowering of an elementwise node calls a function, such as expf or kiln_tanhf. */
+    private static boolean callsFunction(Node node) {
+        if (!(node.op() instanceof Elementwise op)) {
+            return false;
+        }
+        String[] operands = new String[op.arity()];
+        java.util.Arrays.fill(operands, "x");
+        return java.util.regex.Pattern.compile("[A-Za-z0-9_]\\(").matcher(op.c(operands, "f")).find();
+    }
+
+    /** Whether a written tensor and a row-wise operand are apart or occupy the same memory element for element. */
+    private boolean inPlaceOrApart(Node written, Node operand) {
+        return !overlaps(written, operand)
+                || (schedule.location(written).equals(schedule.location(operand)) && written.shape().equals(operand.shape()));
+    }
+
+    /**
+     * Whether two tensors may share memory: the same argument, or intersecting ranges of the same
+     * workspace region. Batched workspace buffers are measured in floats per row, which scale
+     * with the batch alike.
+     */
+    private boolean overlaps(Node x, Node y) {
+        long[] a = span(x);
+        long[] b = span(y);
+        if (a == null || b == null || a[0] != b[0]) {
+            return false;
+        }
+        return a[1] < b[2] && b[1] < a[2];
+    }
+
+    /** Returns {region, start, end} of a tensor's memory, or null for values that are not in memory. */
+    private long[] span(Node node) {
+        long perRow = 1;
+        boolean batched = false;
+        for (int d = 0; d < node.shape().rank(); d++) {
+            if (node.shape().dim(d) == Shape.BATCH) {
+                batched = true;
+            } else {
+                perRow *= node.shape().dim(d);
+            }
+        }
+        return switch (schedule.location(node)) {
+            case Location.Argument a -> new long[] {2 + a.arg(), batched ? 0 : a.offset(),
+                    batched ? Long.MAX_VALUE : a.offset() + perRow};
+            case Location.Workspace w -> new long[] {w.batched() ? 0 : 1, w.offset(), w.offset() + Math.max(w.size(), perRow)};
+            default -> null;
+        };
     }
 
     /** Maximum or minimum over broadcast axes; NaN wins, as in the reference evaluator. */

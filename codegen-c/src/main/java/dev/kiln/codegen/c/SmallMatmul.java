@@ -161,18 +161,88 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
             return;
         }
         out.open("if (m >= " + block + ")");
-        out.line("/* op(B) = B^T, rows of " + width + " floats, zero past column " + columns + ". */");
         out.line("float bt[" + depth * width + "] __attribute__((aligned(32)));");
+        packTransposed(out);
+        out.open("for (; i + " + block + " <= m; i += " + block + ")");
+        rowBlock(out, block, "bt", width, false);
+        out.close();
+        out.close();
+        dotRows(out, "m");
+    }
+
+    private void packTransposed(CWriter out) {
+        int width = columnVectors() * LANES;
+        out.line("/* op(B) = B^T, rows of " + width + " floats, zero past column " + columns + ". */");
         out.open("for (int64_t p = 0; p < " + depth + "; p++)");
         out.open("for (int64_t j = 0; j < " + width + "; j++)");
         out.line("bt[p * " + width + " + j] = j < " + columns + " ? b[j * " + depth + " + p] : 0.0f;");
         out.close();
         out.close();
-        out.open("for (; i + " + block + " <= m; i += " + block + ")");
-        rowBlock(out, block, "bt", width, false);
+    }
+
+    /**
+     * Elementwise work fused after a rows-form product: it reads the rows of C that the product
+     * has just written, while they are still in the first-level cache.
+     */
+    interface Epilogue {
+        /** Emits statements run once per call before any row, such as tiles of row operands. */
+        void prepare(CWriter out);
+
+        /** Emits the elementwise work for the rows [start, end) of C, as C expressions. */
+        void render(CWriter out, String start, String end);
+    }
+
+    /** Returns the number of rows of C that one register block computes; threads split at multiples of it. */
+    int rowBlock() {
+        return block();
+    }
+
+    /**
+     * Renders the body of a fused kernel over rows [begin, end): C = A op(B) with A at {@code a},
+     * B at {@code b} and C at {@code c}, in chunks of {@code chunkRows} rows (a multiple of the
+     * register block), each followed at once by the epilogue over its rows. A transposed B is
+     * packed once per call. Only the rows form takes an epilogue.
+     */
+    void renderFused(CWriter out, String a, String b, String c, int chunkRows, Epilogue epilogue) {
+        if (form != Form.ROWS || chunkRows % block() != 0) {
+            throw new IllegalStateException("an epilogue needs the rows form and chunks of whole register blocks");
+        }
+        int block = block();
+        int width = columnVectors() * LANES;
+        // Not restrict: the epilogue reads C and may write each row of A's memory once its chunk
+        // has read it, through pointers of its own.
+        out.line("const float *a = " + a + ";");
+        out.line("const float *restrict b = " + b + ";");
+        out.line("float *c = " + c + ";");
+        epilogue.prepare(out);
+        out.raw("#if defined(KILN_V8)\n");
+        out.line("int64_t i = begin;");
+        if (transposeB) {
+            out.line("float bt[" + depth * width + "] __attribute__((aligned(32)));");
+            out.open("if (end - begin >= " + block + ")");
+            packTransposed(out);
+            out.close();
+        }
+        out.open("while (i < end)");
+        out.line("const int64_t chunk = i;");
+        out.line("const int64_t chunk_end = end - i > " + chunkRows + " ? i + " + chunkRows + " : end;");
+        out.open("for (; i + " + block + " <= chunk_end; i += " + block + ")");
+        rowBlock(out, block, transposeB ? "bt" : "b", transposeB ? width : columns, !transposeB);
         out.close();
+        if (transposeB) {
+            dotRows(out, "chunk_end");
+        } else {
+            out.open("for (; i < chunk_end; i++)");
+            rowBlock(out, 1, "b", columns, true);
+            out.close();
+        }
+        epilogue.render(out, "chunk", "chunk_end");
         out.close();
-        dotRows(out);
+        out.raw("#else\n");
+        out.line("kiln_matmul(end - begin, " + columns + ", " + depth + ", a + begin * " + depth + ", 0, b, "
+                + (transposeB ? 1 : 0) + ", c + begin * " + columns + ");");
+        epilogue.render(out, "begin", "end");
+        out.raw("#endif\n");
     }
 
     /**
@@ -188,9 +258,9 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
                     partial ? count(v) : LANES) + ";");
         }
         for (int r = 0; r < count; r++) {
-            out.line("kiln_v8sf a" + r + " = kiln_v8_set1(a[(i + " + r + ") * " + depth + " + p]);");
+            out.line("kiln_v8sf av" + r + " = kiln_v8_set1(a[(i + " + r + ") * " + depth + " + p]);");
             for (int v = 0; v < nv; v++) {
-                out.line("c" + r + "_" + v + " += a" + r + " * b" + v + ";");
+                out.line("c" + r + "_" + v + " += av" + r + " * b" + v + ";");
             }
         }
         out.close();
@@ -198,9 +268,9 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
     }
 
     /** Renders the leftover rows of C = A B^T as dot products of a row of A with rows of B. */
-    private void dotRows(CWriter out) {
+    private void dotRows(CWriter out, String end) {
         int kv = vectors(depth);
-        out.open("for (; i < m; i++)");
+        out.open("for (; i < " + end + "; i++)");
         out.line("const float *restrict ar = a + i * " + depth + ";");
         for (int q = 0; q < kv; q++) {
             out.line("kiln_v8sf x" + q + " = " + load("ar + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");

@@ -53,6 +53,19 @@ public final class TestModels {
     }
 
     /**
+     * tanh(fc1 12->20), tanh(fc2 20->10), relu(fc3 10->16), fc4 16->3 with cross-entropy: layers
+     * that narrow and widen, so a layer's output may be planned over its input at another width.
+     */
+    public static ModelSpec narrowingMlp() {
+        Layers layers = new Layers("forward");
+        Node x = layers.input(12);
+        Node h = layers.b.tanh(layers.linear("fc1", x, 12, 20, true));
+        h = layers.b.tanh(layers.linear("fc2", h, 20, 10, true));
+        h = layers.b.relu(layers.linear("fc3", h, 10, 16, true));
+        return layers.finish("NarrowingMlp", layers.linear("fc4", h, 16, 3, true), Loss.CROSS_ENTROPY);
+    }
+
+    /**
      * A residual block: h1 = tanh(fc1 x), h2 = h1 + tanh(fc2 h1), out = fc3 h2 with 4 inputs and
      * 3 classes. The tensor h1 is read twice (fan-out), and fc3.weight is [3, 4].
      */
