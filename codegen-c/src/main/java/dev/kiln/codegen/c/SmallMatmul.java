@@ -22,7 +22,7 @@ import java.util.Optional;
  * </ul>
  *
  * <p>Rows of C in a register block sum their products in order of k. The rows that the dot
- * products cover sum eight partial sums instead, so with {@code transposeB} a sample's output can
+ * products cover sum eight partial sums in a fixed tree instead, so with {@code transposeB} a sample's output can
  * differ in its last bits with its position in the batch. The thread pool therefore splits the
  * rows at multiples of the block height, which keeps every result unchanged. The sums round differently from
  * the generic kernel's, within float32 rounding of the same products.
@@ -42,6 +42,13 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
     private static final int ACCUMULATORS = 12;
 
     private static final int LANES = 8;
+
+    /**
+     * Longest row of A, in vectors, whose dot products are unrolled eight columns at a time:
+     * beyond it the unrolled code grows with depth times columns, and a loop over columns with
+     * one sum each stays short.
+     */
+    private static final int TREE_MAX_VECTORS = 4;
 
     /** The two loop structures; see the class comment. */
     enum Form {
@@ -267,7 +274,10 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
         storeAccumulators(out, count);
     }
 
-    /** Renders the leftover rows of C = A B^T as dot products of a row of A with rows of B. */
+    /**
+     * Renders the leftover rows of C = A B^T as dot products of a row of A with rows of B, eight
+     * columns of C at a time, whose partial sums one shuffle tree adds up.
+     */
     private void dotRows(CWriter out, String end) {
         int kv = vectors(depth);
         out.open("for (; i < " + end + "; i++)");
@@ -275,14 +285,38 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
         for (int q = 0; q < kv; q++) {
             out.line("kiln_v8sf x" + q + " = " + load("ar + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
         }
-        out.open("for (int64_t j = 0; j < " + columns + "; j++)");
-        out.line("const float *restrict br = b + j * " + depth + ";");
-        out.line("kiln_v8sf s = x0 * " + load("br", Math.min(LANES, depth)) + ";");
-        for (int q = 1; q < kv; q++) {
-            out.line("s += x" + q + " * " + load("br + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
+        if (kv > TREE_MAX_VECTORS) {
+            out.open("for (int64_t j = 0; j < " + columns + "; j++)");
+            out.line("const float *restrict br = b + j * " + depth + ";");
+            out.line("kiln_v8sf s = x0 * " + load("br", Math.min(LANES, depth)) + ";");
+            for (int q = 1; q < kv; q++) {
+                out.line("s += x" + q + " * " + load("br + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
+            }
+            out.line("c[i * " + columns + " + j] = kiln_v8_sum(s);");
+            out.close();
+            out.close();
+            return;
         }
-        out.line("c[i * " + columns + " + j] = kiln_v8_sum(s);");
-        out.close();
+        for (int j0 = 0; j0 < columns; j0 += LANES) {
+            int count = Math.min(LANES, columns - j0);
+            out.open("");
+            for (int j = 0; j < LANES; j++) {
+                if (j >= count) {
+                    out.line("kiln_v8sf s" + j + " = kiln_v8_set1(0.0f);");
+                    continue;
+                }
+                String row = "b + " + (j0 + j) * depth;
+                out.line("kiln_v8sf s" + j + " = x0 * " + load(row, Math.min(LANES, depth)) + ";");
+                for (int q = 1; q < kv; q++) {
+                    out.line("s" + j + " += x" + q + " * " + load(row + " + " + LANES * q, Math.min(LANES, depth - LANES * q)) + ";");
+                }
+            }
+            String sums = "kiln_v8_sum8(s0, s1, s2, s3, s4, s5, s6, s7)";
+            String target = "c + i * " + columns + " + " + j0;
+            out.line(count == LANES ? "kiln_v8_store(" + target + ", " + sums + ");"
+                    : "kiln_v8_store_n(" + target + ", " + sums + ", " + count + ");");
+            out.close();
+        }
         out.close();
     }
 
