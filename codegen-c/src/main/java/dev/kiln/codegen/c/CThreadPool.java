@@ -358,6 +358,7 @@ final class CThreadPool {
                     const double *call;
                     float *ws;
                     void *const *args;
+                    const double *scalars;
                 } kiln_entry_job;
 
                 """;

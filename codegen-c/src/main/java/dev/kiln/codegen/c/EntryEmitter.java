@@ -146,6 +146,9 @@ final class EntryEmitter {
         if (!flat && emitRowTiled(fused, members)) {
             return;
         }
+        if (flat && emitParallelFlat(fused, members)) {
+            return;
+        }
         Loops loops = flat ? null : new Loops(fused.shape());
         String index;
         if (flat) {
@@ -167,6 +170,113 @@ final class EntryEmitter {
             loops.close(out);
         }
     }
+
+    /** Elements per block of a flat loop that the thread pool splits: a 64-byte cache line. */
+    private static final int FLAT_GRAIN = 16;
+
+    /**
+     * Emits a flat elementwise loop, whose operands all have its shape or are scalars, as a
+     * function over ranges of its elements that the thread pool may split, such as an optimizer
+     * update over a large weight. Each element is computed alone, so results do not depend on
+     * the split. Scalars of the entry reach the function through an array. The work estimate
+     * counts each op, a function call as {@link #CALL_COST}, and each tensor read or written,
+     * since such loops are often bound by memory traffic. Returns false, emitting nothing, for
+     * loops whose static size is too small to ever split.
+     */
+    private boolean emitParallelFlat(Kernel.Fused fused, Set<Node> members) {
+        long cost = 0;
+        java.util.LinkedHashSet<Node> tensors = new java.util.LinkedHashSet<>();
+        java.util.LinkedHashSet<Node> scalars = new java.util.LinkedHashSet<>();
+        for (Node node : fused.nodes()) {
+            cost += callsFunction(node) ? CALL_COST : 1;
+            if (fused.stored().contains(node)) {
+                cost++;
+            }
+            for (Node in : node.inputs()) {
+                if (members.contains(in)) {
+                    continue;
+                }
+                if (in.shape().isScalar()) {
+                    Location location = schedule.location(in);
+                    if (location instanceof Location.Register) {
+                        return false;
+                    }
+                    if (location instanceof Location.Scalar) {
+                        scalars.add(in);
+                    }
+                } else {
+                    tensors.add(in);
+                }
+            }
+        }
+        cost += tensors.size();
+        long staticElements = 1;
+        boolean batched = false;
+        for (int d = 0; d < fused.shape().rank(); d++) {
+            if (fused.shape().dim(d) == Shape.BATCH) {
+                batched = true;
+            } else {
+                staticElements *= fused.shape().dim(d);
+            }
+        }
+        // Below this many elements the loop stays on one thread at any batch the pool would split.
+        if (!batched && staticElements * cost < MIN_PARALLEL_WORK) {
+            return false;
+        }
+        String name = "kiln_loop_" + entry.name() + "_" + fused.nodes().getLast().id();
+        List<Node> scalarList = new ArrayList<>(scalars);
+        helpers.blank();
+        helpers.line("/* Elements [begin, end) of the fused loop ending in " + fused.nodes().getLast().ref() + " of " + entry.name() + ". */");
+        helpers.open("static inline KILN_INLINE void " + name
+                + "(int64_t begin, int64_t end, int64_t batch, const double *call, float *ws, void *const *args, const double *scalars)");
+        helpers.line("(void) batch;");
+        helpers.line("(void) call;");
+        helpers.line("(void) ws;");
+        helpers.line("(void) scalars;");
+        for (int i = 0; i < entry.args().size(); i++) {
+            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
+            helpers.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
+            helpers.line("(void) a" + i + ";");
+        }
+        for (int k = 0; k < scalarList.size(); k++) {
+            helpers.line("const double " + value(scalarList.get(k)) + " = scalars[" + k + "];");
+        }
+        helpers.open("for (int64_t i = begin; i < end; i++)");
+        for (Node node : fused.nodes()) {
+            helpers.line("float v" + node.id() + " = " + expression(node, null, "f", members) + ";");
+            if (fused.stored().contains(node)) {
+                helpers.line(value(node) + "[i] = v" + node.id() + ";");
+            }
+        }
+        helpers.close();
+        helpers.close();
+        helpers.blank();
+        helpers.line("/* Elements [begin, end) for the thread pool, compiled for each instruction set as the entries are. */");
+        helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
+        helpers.line("const kiln_entry_job *job = context;");
+        helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args, job->scalars);");
+        helpers.close();
+
+        String count = new Loops(fused.shape()).elements();
+        String scalarArray = "NULL";
+        out.open("");
+        if (!scalarList.isEmpty()) {
+            StringBuilder values = new StringBuilder();
+            for (Node scalar : scalarList) {
+                values.append(values.isEmpty() ? "" : ", ").append(value(scalar));
+            }
+            out.line("const double scalars[] = {" + values + "};");
+            scalarArray = "scalars";
+        }
+        out.line("kiln_entry_job job = {batch, call, ws, args, " + scalarArray + "};");
+        out.line("if (!kiln_parallel(" + count + ", " + FLAT_GRAIN + ", (double) (" + count + ") * " + cost + ", " + name
+                + "_task, &job)) " + name + "(0, " + count + ", batch, call, ws, args, " + scalarArray + ");");
+        out.close();
+        return true;
+    }
+
+    /** The thread pool's least work to split, KILN_PARALLEL_MIN_WORK of the prelude at its default. */
+    private static final long MIN_PARALLEL_WORK = 262144;
 
     /** Lanes that a row tile's length is a multiple of: the widest float vector, AVX-512's 16. */
     private static final int TILE_LANES = 16;
@@ -495,7 +605,7 @@ final class EntryEmitter {
         }
         String rows = dims(shape)[0];
         long work = (long) n * matmul.depth() + (long) n * elementCost;
-        out.line("{ kiln_entry_job job = {batch, call, ws, args}; if (!kiln_parallel(" + rows + ", " + matmul.rowBlock()
+        out.line("{ kiln_entry_job job = {batch, call, ws, args, NULL}; if (!kiln_parallel(" + rows + ", " + matmul.rowBlock()
                 + ", (double) " + rows + " * " + work + ", " + name + "_task, &job)) " + name + "(0, " + rows
                 + ", batch, call, ws, args); }");
         return true;
