@@ -30,9 +30,10 @@ final class CThreadPool {
                  * for a running kernel to finish and give the child an empty pool, which creates
                  * workers again when it first needs them.
                  * NOTE: KILN_SPIN_NANOS and KILN_PARALLEL_MIN_WORK were tuned on one 2-core machine
-                 * only; machines with more cores may want other values. There, some JVM runs of a
-                 * 784-256-128-10 training step settled near 2.0 ms instead of 1.05 ms on two
-                 * threads (1.6 ms on one), for reasons not yet found.
+                 * only; machines with more cores may want other values. There, a 784-256-128-10
+                 * training step ran in about 0.96 ms in some processes and 1.45 ms in others of
+                 * the same program and thread count, and mostly fast with address randomization
+                 * off: likely an effect of where memory lands, whose cause is not yet found.
                  */
                 typedef void (*kiln_task)(void *context, int64_t begin, int64_t end);
 

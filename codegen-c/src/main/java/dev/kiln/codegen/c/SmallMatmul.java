@@ -257,9 +257,35 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
      * {@code partial} loads its last vector partially where the row ends before the vector does.
      */
     private void rowBlock(CWriter out, int count, String source, int stride, boolean partial) {
-        int nv = columnVectors();
         declareAccumulators(out, count);
-        out.open("for (int64_t p = 0; p < " + depth + "; p++)");
+        if (partial && columns % LANES != 0) {
+            // Rows of B followed by enough of B to fill the last vector load whole: its extra
+            // lanes hold the next row's values and go into lanes of C that are never stored.
+            int whole = depth - overreadRows();
+            if (whole > 0) {
+                out.open("for (int64_t p = 0; p < " + whole + "; p++)");
+                rowStep(out, count, source, stride, false);
+                out.close();
+            }
+            out.open("for (int64_t p = " + Math.max(0, whole) + "; p < " + depth + "; p++)");
+            rowStep(out, count, source, stride, true);
+            out.close();
+        } else {
+            out.open("for (int64_t p = 0; p < " + depth + "; p++)");
+            rowStep(out, count, source, stride, partial);
+            out.close();
+        }
+        storeAccumulators(out, count);
+    }
+
+    /** Rows of B, after a row whose last vector is loaded whole, that the load reaches into. */
+    private int overreadRows() {
+        int overread = columnVectors() * LANES - columns;
+        return (overread + columns - 1) / columns;
+    }
+
+    private void rowStep(CWriter out, int count, String source, int stride, boolean partial) {
+        int nv = columnVectors();
         for (int v = 0; v < nv; v++) {
             out.line("kiln_v8sf b" + v + " = " + load(source + " + p * " + stride + " + " + LANES * v,
                     partial ? count(v) : LANES) + ";");
@@ -270,8 +296,6 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
                 out.line("c" + r + "_" + v + " += av" + r + " * b" + v + ";");
             }
         }
-        out.close();
-        storeAccumulators(out, count);
     }
 
     /**
@@ -336,11 +360,24 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
 
     /** Renders rows i .. i+count-1 of C = A^T B, accumulated over the k rows of A and B. */
     private void overBatchBlock(CWriter out, int count) {
-        int nv = columnVectors();
         declareAccumulators(out, count);
-        out.open("for (int64_t p = 0; p < k; p++)");
+        out.line("int64_t p = 0;");
+        if (columns % LANES != 0) {
+            // As in rowBlock: whole loads while the rows of B that follow cover their extra lanes.
+            out.open("for (; p < k - " + overreadRows() + "; p++)");
+            overBatchStep(out, count, false);
+            out.close();
+        }
+        out.open("for (; p < k; p++)");
+        overBatchStep(out, count, true);
+        out.close();
+        storeAccumulators(out, count);
+    }
+
+    private void overBatchStep(CWriter out, int count, boolean partial) {
+        int nv = columnVectors();
         for (int v = 0; v < nv; v++) {
-            out.line("kiln_v8sf b" + v + " = " + load("b + p * " + columns + " + " + LANES * v, count(v)) + ";");
+            out.line("kiln_v8sf b" + v + " = " + load("b + p * " + columns + " + " + LANES * v, partial ? count(v) : LANES) + ";");
         }
         for (int r = 0; r < count; r++) {
             out.line("kiln_v8sf a" + r + " = kiln_v8_set1(a[p * " + rows + " + i + " + r + "]);");
@@ -348,8 +385,6 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
                 out.line("c" + r + "_" + v + " += a" + r + " * b" + v + ";");
             }
         }
-        out.close();
-        storeAccumulators(out, count);
     }
 
     private void declareAccumulators(CWriter out, int count) {

@@ -8,9 +8,11 @@ import dev.kiln.ir.Hyperparameters;
 import dev.kiln.ir.Leaf;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Op;
+import dev.kiln.ir.Shape;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -103,35 +105,82 @@ public final class Lowering {
 
     // ---- fusion ----------------------------------------------------------------------------
 
+    /**
+     * Groups elementwise nodes of one shape into fused loops. A group stays open while other
+     * kernels are emitted, so that nodes of its shape later in the graph can still join it: a
+     * gradient scaled by a clipping factor joins the optimizer update of its parameter although
+     * the updates of other parameters' shapes come between them. A group is emitted (closed)
+     * as late as possible: before the first kernel that reads one of its values, before a group
+     * that reads one of its values, and before a group that writes in place over a tensor that
+     * it reads.
+     */
     private void fuse() {
-        List<Node> group = new ArrayList<>();
+        Map<Shape, List<Node>> open = new LinkedHashMap<>();
+        Map<Node, List<Node>> groupOf = new IdentityHashMap<>();
+        Map<Node, Node> homedTarget = new IdentityHashMap<>();
+        for (Map.Entry<Node, Node> homed : homedStores.entrySet()) {
+            homedTarget.put(homed.getValue(), homed.getKey());
+        }
         for (Node node : graph.nodes()) {
             if (node.op() instanceof Leaf) {
                 continue;
             }
             boolean elementwise = node.op().kernel() == Op.Kernel.ELEMENTWISE;
-            if (node.shape().isScalar()) {
-                if (elementwise) {
-                    locations.put(node, new Location.Scalar(node.id()));
-                    kernels.add(new Kernel.Scalar(node));
-                    continue;
-                }
-                closeGroup(group);
+            if (node.shape().isScalar() && elementwise) {
+                // Reads scalars only, which are computed once and never overwritten.
                 locations.put(node, new Location.Scalar(node.id()));
+                kernels.add(new Kernel.Scalar(node));
+                continue;
+            }
+            if (!elementwise) {
+                closeGroupsReading(node.inputs(), open, groupOf, null);
+                if (node.shape().isScalar()) {
+                    locations.put(node, new Location.Scalar(node.id()));
+                }
                 kernels.add(new Kernel.Single(node));
                 continue;
             }
-            if (elementwise) {
-                if (!group.isEmpty() && !group.get(0).shape().equals(node.shape())) {
-                    closeGroup(group);
+            List<Node> own = open.get(node.shape());
+            closeGroupsReading(node.inputs(), open, groupOf, own);
+            Node target = homedTarget.get(node);
+            if (target != null) {
+                // Readers of the old values in other loops run before this one overwrites them.
+                List<List<Node>> readers = new ArrayList<>();
+                for (List<Node> group : open.values()) {
+                    if (group != own && group.stream().anyMatch(member -> member.inputs().contains(target))) {
+                        readers.add(group);
+                    }
                 }
-                group.add(node);
-                continue;
+                for (List<Node> group : readers) {
+                    close(group, open, groupOf);
+                }
             }
-            closeGroup(group);
-            kernels.add(new Kernel.Single(node));
+            List<Node> group = open.computeIfAbsent(node.shape(), shape -> new ArrayList<>());
+            group.add(node);
+            groupOf.put(node, group);
         }
-        closeGroup(group);
+        for (List<Node> group : List.copyOf(open.values())) {
+            close(group, open, groupOf);
+        }
+    }
+
+    /** Closes every open group except {@code keep} that computes one of {@code inputs}. */
+    private void closeGroupsReading(List<Node> inputs, Map<Shape, List<Node>> open, Map<Node, List<Node>> groupOf,
+                                    List<Node> keep) {
+        for (Node in : inputs) {
+            List<Node> group = groupOf.get(in);
+            if (group != null && group != keep && open.get(group.get(0).shape()) == group) {
+                close(group, open, groupOf);
+            }
+        }
+    }
+
+    private void close(List<Node> group, Map<Shape, List<Node>> open, Map<Node, List<Node>> groupOf) {
+        open.remove(group.get(0).shape());
+        for (Node member : group) {
+            groupOf.remove(member);
+        }
+        closeGroup(new ArrayList<>(group));
     }
 
     /** Emits the fused loop of {@code group}; a value is stored when anything outside reads it. */
