@@ -73,6 +73,40 @@ class LoweringTest {
     }
 
     @Test
+    void clippedGradientsJoinTheirUpdateLoops() {
+        // The training entries scale every gradient by the clipping factor, a scalar, before its
+        // update; updates of parameters of other shapes come in between, and each scaled
+        // gradient still joins its own update's loop instead of a round trip through memory.
+        int scaled = 0;
+        for (Schedule schedule : schedules()) {
+            if (!schedule.entry().name().startsWith("train_")) {
+                continue;
+            }
+            Map<Node, List<Node>> users = schedule.entry().graph().users();
+            for (Kernel kernel : schedule.kernels()) {
+                if (!(kernel instanceof Kernel.Fused fused)) {
+                    continue;
+                }
+                for (Node node : fused.nodes()) {
+                    // A weight gradient (a matmul's result) times a scalar: the clipped gradient.
+                    boolean clippedWeightGradient = node.op().name().equals("mul")
+                            && node.inputs().stream().anyMatch(in -> schedule.location(in) instanceof Location.Scalar)
+                            && node.inputs().stream().anyMatch(in -> in.op() instanceof dev.kiln.ir.Matmul);
+                    if (!clippedWeightGradient) {
+                        continue;
+                    }
+                    scaled++;
+                    assertTrue(users.get(node).stream().allMatch(fused.nodes()::contains)
+                                    && schedule.location(node) instanceof Location.Register,
+                            schedule.entry().name() + ": " + node + " is not in the loop of the update that reads it");
+                }
+            }
+        }
+        // fc1 and fc3 weights in train_adam and train_sgd; the tied fc2 weight sums nine products first.
+        assertEquals(4, scaled, "clipped weight gradients found");
+    }
+
+    @Test
     void planIsTheSameOnEveryBuild() {
         for (int attempt = 0; attempt < 5; attempt++) {
             assertEquals(planText(schedules()), planText(schedules()));
