@@ -63,16 +63,16 @@ class FusedMatmulTest {
     }
 
     @Test
-    void everyLayerOfTheReferenceMlpRunsAsOneFusedKernel() {
+    void referenceMlpLayersAllFused() {
         String predict = entry(TestModels.referenceMlp(), "predict");
         assertEquals(11, fusedCalls(predict), predict);
-        // Neither the sum of product and bias nor the bare product is written to memory on its own.
+        // No layer runs the plain small-matmul kernel with a separate elementwise loop after it.
         assertEquals(0, predict.split("kiln_mm_rows", -1).length - 1, predict);
         assertEquals(11, fusedCalls(entry(TestModels.referenceMlp(), "train_adam")));
     }
 
     @Test
-    void aLayerWrittenOverItsInputAtAnotherWidthIsNotFused() {
+    void overlappingLayerNotFused() {
         // relu(fc3 h2) [B, 16] is planned over memory that h2 [B, 10] partly takes: a chunk's
         // output rows would cover input rows of later chunks, so fc3 keeps its two kernels while
         // the other layers fuse.
@@ -130,7 +130,7 @@ class FusedMatmulTest {
     }
 
     @Test
-    void fusedKernelsGiveTheSameBitsOnAnyNumberOfThreads() {
+    void fusedKernelsBitIdenticalAcrossThreads() {
         // 1021 rows: several chunks, a split into ranges that end inside a chunk, and leftover rows.
         for (NativeBuild build : List.of(referenceMlp, narrowing)) {
             List<float[]> single = run(build, 1, 1021);

@@ -192,9 +192,9 @@ final class CPrelude {
                 }
 
                 /*
-                 * Returns the lane sums of eight vectors as one vector, lane j the sum of s_j, in a tree of
-                 * 7 adds and 14 shuffles instead of 56 operations lane by lane: the sums of lane pairs,
-                 * then of quadruples, then of the two halves.
+                 * Returns the lane sums of eight vectors as one vector, lane j the sum of s_j. A tree of
+                 * 7 adds and 14 shuffles replaces 56 operations lane by lane. It adds lane pairs first,
+                 * then quadruples, then the two halves.
                  */
                 static inline KILN_INLINE kiln_v8sf kiln_v8_sum8(kiln_v8sf s0, kiln_v8sf s1, kiln_v8sf s2, kiln_v8sf s3,
                                                               kiln_v8sf s4, kiln_v8sf s5, kiln_v8sf s6, kiln_v8sf s7) {

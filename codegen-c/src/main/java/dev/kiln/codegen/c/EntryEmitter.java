@@ -692,7 +692,7 @@ final class EntryEmitter {
         }
     }
 
-    /** Whether the C lowering of an elementwise node calls a function, such as expf or kiln_tanhf. */
+    /** Returns whether the C lowering of an elementwise node calls a function, such as expf or kiln_tanhf. */
     private static boolean callsFunction(Node node) {
         if (!(node.op() instanceof Elementwise op)) {
             return false;
@@ -702,14 +702,14 @@ final class EntryEmitter {
         return java.util.regex.Pattern.compile("[A-Za-z0-9_]\\(").matcher(op.c(operands, "f")).find();
     }
 
-    /** Whether a written tensor and a row-wise operand are apart or occupy the same memory element for element. */
+    /** Returns whether a written tensor and a row-wise operand are apart or occupy the same memory element for element. */
     private boolean inPlaceOrApart(Node written, Node operand) {
         return !overlaps(written, operand)
                 || (schedule.location(written).equals(schedule.location(operand)) && written.shape().equals(operand.shape()));
     }
 
     /**
-     * Whether two tensors may share memory: the same argument, or intersecting ranges of the same
+     * Returns whether two tensors may share memory: the same argument, or intersecting ranges of the same
      * workspace region. Batched workspace buffers are measured in floats per row, which scale
      * with the batch alike.
      */
