@@ -53,7 +53,7 @@ public final class DiabetesJob {
                     float[] y = Arrays.copyOf(batch.targets(), batch.size());
                     epochLoss.add(model.trainStep(x, y, batch.size(), adam), batch.size());
                 }
-                if (epoch % 25 == 24 || epoch == 0) {
+                if (epoch % 25 == 24 || epoch == 0 || epoch == epochs - 1) {
                     log.printf(Locale.ROOT, "epoch %3d/%d  train loss (standardized) %.4f%n", epoch + 1, epochs, epochLoss.mean());
                 }
             }
