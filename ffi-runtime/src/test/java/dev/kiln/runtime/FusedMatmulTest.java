@@ -24,9 +24,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Small matmuls fused with the bias and activation after them: the generated C runs each such
- * pair as one kernel over chunks of rows, and its results match the reference at batches around
- * the register blocks, row tiles and chunks, on any number of threads.
+ * Small matmuls fused with the bias and activation after them. The generated C runs each such
+ * pair as one kernel over chunks of rows. Its results match the reference at batches around the
+ * register blocks, row tiles and chunks, on any number of threads.
  */
 class FusedMatmulTest {
     private static NativeBuild referenceMlp;
@@ -73,8 +73,8 @@ class FusedMatmulTest {
 
     @Test
     void overlappingLayerNotFused() {
-        // relu(fc3 h2) [B, 16] is planned over memory that h2 [B, 10] partly takes: a chunk's
-        // output rows would cover input rows of later chunks, so fc3 keeps its two kernels while
+        // relu(fc3 h2) [B, 16] is planned over memory that h2 [B, 10] partly takes. A chunk's
+        // output rows could cover input rows of later chunks, so fc3 keeps its two kernels while
         // the other layers fuse.
         String predict = entry(TestModels.narrowingMlp(), "predict");
         assertEquals(3, fusedCalls(predict), predict);

@@ -65,11 +65,7 @@ final class EntryEmitter {
         out.line("float *ws = (float *) workspace;");
         out.line("(void) ws;");
         out.line("(void) call;");
-        for (int i = 0; i < entry.args().size(); i++) {
-            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
-            out.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
-            out.line("(void) a" + i + ";");
-        }
+        declareArguments(out);
         List<Kernel> kernels = schedule.kernels();
         for (int k = 0; k < kernels.size(); k++) {
             if (k + 1 < kernels.size() && emitMatmulWithEpilogue(kernels.get(k), kernels.get(k + 1))) {
@@ -225,54 +221,72 @@ final class EntryEmitter {
         }
         String name = "kiln_loop_" + entry.name() + "_" + fused.nodes().getLast().id();
         List<Node> scalarList = new ArrayList<>(scalars);
-        helpers.blank();
-        helpers.line("/* Elements [begin, end) of the fused loop ending in " + fused.nodes().getLast().ref() + " of " + entry.name() + ". */");
-        helpers.open("static inline KILN_INLINE void " + name
-                + "(int64_t begin, int64_t end, int64_t batch, const double *call, float *ws, void *const *args, const double *scalars)");
-        helpers.line("(void) batch;");
-        helpers.line("(void) call;");
-        helpers.line("(void) ws;");
-        helpers.line("(void) scalars;");
-        for (int i = 0; i < entry.args().size(); i++) {
-            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
-            helpers.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
-            helpers.line("(void) a" + i + ";");
-        }
+        openRangeFunction(name, "Elements [begin, end) of the fused loop ending in " + fused.nodes().getLast().ref()
+                + " of " + entry.name() + ".");
         for (int k = 0; k < scalarList.size(); k++) {
             helpers.line("const double " + value(scalarList.get(k)) + " = scalars[" + k + "];");
         }
         helpers.open("for (int64_t i = begin; i < end; i++)");
-        for (Node node : fused.nodes()) {
-            helpers.line("float v" + node.id() + " = " + expression(node, null, "f", members) + ";");
-            if (fused.stored().contains(node)) {
-                helpers.line(value(node) + "[i] = v" + node.id() + ";");
-            }
-        }
+        emitBody(helpers, fused, members, in -> value(in) + "[i]", "i");
         helpers.close();
+        closeRangeFunction(name);
+
+        out.open("");
+        StringBuilder values = new StringBuilder();
+        for (Node scalar : scalarList) {
+            values.append(values.isEmpty() ? "" : ", ").append(value(scalar));
+        }
+        if (!scalarList.isEmpty()) {
+            out.line("const double scalars[] = {" + values + "};");
+        }
+        String count = new Loops(fused.shape()).elements();
+        callRangeFunction(name, count, FLAT_GRAIN, "(double) (" + count + ") * " + cost,
+                scalarList.isEmpty() ? "NULL" : "scalars");
+        out.close();
+        return true;
+    }
+
+    /** Declares the entry's pointer arguments a0, a1, ... from {@code args}, as the entry and its helpers need them. */
+    private void declareArguments(CWriter w) {
+        for (int i = 0; i < entry.args().size(); i++) {
+            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
+            w.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
+            w.line("(void) a" + i + ";");
+        }
+    }
+
+    /**
+     * Opens, among the helpers, a function over a range [begin, end) of a kernel's rows or
+     * elements. Its parameters give the entry's batch, hyperparameters, workspace, arguments and
+     * an array of scalars under the names that the entry uses.
+     */
+    private void openRangeFunction(String name, String comment) {
+        helpers.blank();
+        helpers.line("/* " + comment + " */");
+        helpers.open("static inline KILN_INLINE void " + name + "(int64_t begin, int64_t end, int64_t batch, "
+                + "const double *call, float *ws, void *const *args, const double *scalars)");
+        helpers.line("(void) batch;");
+        helpers.line("(void) call;");
+        helpers.line("(void) ws;");
+        helpers.line("(void) scalars;");
+        declareArguments(helpers);
+    }
+
+    /** Closes a range function and adds its thread-pool task, compiled for each instruction set as the entries are. */
+    private void closeRangeFunction(String name) {
         helpers.close();
         helpers.blank();
-        helpers.line("/* Elements [begin, end) for the thread pool, compiled for each instruction set as the entries are. */");
         helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
         helpers.line("const kiln_entry_job *job = context;");
         helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args, job->scalars);");
         helpers.close();
+    }
 
-        String count = new Loops(fused.shape()).elements();
-        String scalarArray = "NULL";
-        out.open("");
-        if (!scalarList.isEmpty()) {
-            StringBuilder values = new StringBuilder();
-            for (Node scalar : scalarList) {
-                values.append(values.isEmpty() ? "" : ", ").append(value(scalar));
-            }
-            out.line("const double scalars[] = {" + values + "};");
-            scalarArray = "scalars";
-        }
-        out.line("kiln_entry_job job = {batch, call, ws, args, " + scalarArray + "};");
-        out.line("if (!kiln_parallel(" + count + ", " + FLAT_GRAIN + ", (double) (" + count + ") * " + cost + ", " + name
-                + "_task, &job)) " + name + "(0, " + count + ", batch, call, ws, args, " + scalarArray + ");");
-        out.close();
-        return true;
+    /** Emits the entry's call of a range function over [0, count): on the thread pool when the work repays it. */
+    private void callRangeFunction(String name, String count, int grain, String work, String scalars) {
+        out.line("{ kiln_entry_job job = {batch, call, ws, args, " + scalars + "}; if (!kiln_parallel(" + count + ", "
+                + grain + ", " + work + ", " + name + "_task, &job)) " + name + "(0, " + count
+                + ", batch, call, ws, args, " + scalars + "); }");
     }
 
     /** The thread pool's least work to split, KILN_PARALLEL_MIN_WORK of the prelude at its default. */
@@ -335,7 +349,7 @@ final class EntryEmitter {
         out.open("for (int64_t base = 0; base < whole" + id + "; base += " + tile + ")");
         out.open("for (int64_t t = 0; t < " + tile + "; t++)");
         out.line("const int64_t i = base + t;");
-        emitBody(fused, members, in -> tiles.containsKey(in) ? tiles.get(in) + "[t]" : value(in) + "[i]", "i");
+        emitBody(out, fused, members, in -> tiles.containsKey(in) ? tiles.get(in) + "[t]" : value(in) + "[i]", "i");
         out.close();
         out.close();
         out.close();
@@ -343,15 +357,19 @@ final class EntryEmitter {
         out.open("for (int64_t r = whole" + id + " / " + n + "; r < " + rows + "; r++)");
         out.open("for (int64_t c = 0; c < " + n + "; c++)");
         out.line("const int64_t i = r * " + n + " + c;");
-        emitBody(fused, members, in -> tiles.containsKey(in) ? value(in) + "[c]" : value(in) + "[i]", "i");
+        emitBody(out, fused, members, in -> tiles.containsKey(in) ? value(in) + "[c]" : value(in) + "[i]", "i");
         out.close();
         out.close();
         out.close();
         return true;
     }
 
-    private void emitBody(Kernel.Fused fused, Set<Node> members, java.util.function.Function<Node, String> tensor,
-                          String index) {
+    /**
+     * Emits a fused kernel's nodes for one element: members by register name, scalars converted
+     * to float, other tensors as {@code tensor} renders them, stored values at {@code index}.
+     */
+    private void emitBody(CWriter w, Kernel.Fused fused, Set<Node> members,
+                          java.util.function.Function<Node, String> tensor, String index) {
         for (Node node : fused.nodes()) {
             String[] operands = new String[node.inputs().size()];
             for (int i = 0; i < operands.length; i++) {
@@ -364,9 +382,9 @@ final class EntryEmitter {
                     operands[i] = tensor.apply(in);
                 }
             }
-            out.line("float v" + node.id() + " = " + applyOp(node, operands, "f") + ";");
+            w.line("float v" + node.id() + " = " + applyOp(node, operands, "f") + ";");
             if (fused.stored().contains(node)) {
-                out.line(value(node) + "[" + index + "] = v" + node.id() + ";");
+                w.line(value(node) + "[" + index + "] = v" + node.id() + ";");
             }
         }
     }
@@ -494,15 +512,16 @@ final class EntryEmitter {
 
     /**
      * Emits a small rows-form matmul together with the fused elementwise kernel that follows it,
-     * such as a bias and an activation, as one function over ranges of rows: the product runs in
-     * chunks of rows, and the elementwise chain runs over each chunk right after it, while the
-     * chunk is still in the first-level cache, in row tiles as {@link #emitRowTiled} lays them
-     * out. The thread pool splits the rows at multiples of the register block, so results do not
-     * depend on the thread count, and the elementwise work counts toward the split. Returns
-     * false, emitting nothing, unless the pair qualifies: the fused kernel has the product's
-     * shape and reads the product, its other operands are row vectors, tensors of its own shape
-     * or scalars that are not locals of the entry, and no value it writes shares memory with an
-     * operand that a later chunk still reads.
+     * such as a bias and an activation, as one function over ranges of rows. The product runs in
+     * chunks of rows, and the elementwise chain runs over each chunk while the chunk is still in
+     * the first-level cache, in row tiles as {@link #emitRowTiled} lays them out. The thread pool
+     * splits the rows at multiples of the register block, so results do not depend on the thread
+     * count, and the elementwise work counts toward the split.
+     *
+     * <p>Returns false, emitting nothing, unless the pair qualifies. The fused kernel must have
+     * the product's shape and read the product. Its other operands must be row vectors, tensors
+     * of its own shape, or scalars that are not locals of the entry. No value it writes may
+     * share memory with an operand that a later chunk still reads.
      */
     private boolean emitMatmulWithEpilogue(Kernel first, Kernel next) {
         if (!(first instanceof Kernel.Single single) || !(single.node().op() instanceof Matmul op)
@@ -549,9 +568,9 @@ final class EntryEmitter {
         if (!readsProduct) {
             return false;
         }
-        // A chunk writes only rows of its own, after reading them: a row-wise operand stored
-        // exactly where a written value goes is safe (row r of both is the same memory, and the
-        // memory plan puts a layer's output over its dead input that way); any other overlap is not.
+        // A chunk writes only its own rows, after reading them. So a row-wise operand stored exactly
+        // where a written value goes is safe, because row r of both is the same memory. The memory
+        // plan puts a layer's output over its dead input that way. Any other overlap is unsafe.
         for (Node target : fused.nodes()) {
             if (!fused.stored().contains(target)) {
                 continue;
@@ -576,28 +595,11 @@ final class EntryEmitter {
         int unit = (int) lcm(matmul.rowBlock(), tile / n);
         int chunkRows = Math.max(unit, CHUNK_FLOATS / n / unit * unit);
         String name = "kiln_fused_" + entry.name() + "_" + product.id();
-        helpers.blank();
-        helpers.line("/* " + describe(product) + ", then " + fused.nodes().size()
-                + " elementwise op(s) over each chunk of its rows. */");
-        helpers.open("static inline KILN_INLINE void " + name
-                + "(int64_t begin, int64_t end, int64_t batch, const double *call, float *ws, void *const *args)");
-        helpers.line("(void) batch;");
-        helpers.line("(void) call;");
-        helpers.line("(void) ws;");
-        for (int i = 0; i < entry.args().size(); i++) {
-            String type = entry.args().get(i).dtype() == DType.I32 ? "int32_t" : "float";
-            helpers.line(type + " *a" + i + " = (" + type + " *) args[" + i + "];");
-            helpers.line("(void) a" + i + ";");
-        }
+        openRangeFunction(name, describe(product) + ", then " + fused.nodes().size()
+                + " elementwise op(s) over each chunk of its rows.");
         matmul.renderFused(helpers, value(product.input(0)), value(product.input(1)), value(product), chunkRows,
                 new ChunkEpilogue(fused, members, n, tile, rowOperands));
-        helpers.close();
-        helpers.blank();
-        helpers.line("/* Rows [begin, end) for the thread pool, compiled for each instruction set as the entries are. */");
-        helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
-        helpers.line("const kiln_entry_job *job = context;");
-        helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args);");
-        helpers.close();
+        closeRangeFunction(name);
 
         out.line("/* " + describe(product) + " */");
         for (Node node : fused.nodes()) {
@@ -605,9 +607,7 @@ final class EntryEmitter {
         }
         String rows = dims(shape)[0];
         long work = (long) n * matmul.depth() + (long) n * elementCost;
-        out.line("{ kiln_entry_job job = {batch, call, ws, args, NULL}; if (!kiln_parallel(" + rows + ", " + matmul.rowBlock()
-                + ", (double) " + rows + " * " + work + ", " + name + "_task, &job)) " + name + "(0, " + rows
-                + ", batch, call, ws, args); }");
+        callRangeFunction(name, rows, matmul.rowBlock(), "(double) " + rows + " * " + work, "NULL");
         return true;
     }
 
@@ -659,36 +659,16 @@ final class EntryEmitter {
             w.open("for (int64_t base = (" + start + ") * " + n + "; base < whole; base += " + tile + ")");
             w.open("for (int64_t t = 0; t < " + tile + "; t++)");
             w.line("const int64_t i = base + t;");
-            emitBody(w, in -> rowOperands.contains(in) ? "row" + in.id() + "[t]" : value(in) + "[i]");
+            emitBody(w, fused, members, in -> rowOperands.contains(in) ? "row" + in.id() + "[t]" : value(in) + "[i]", "i");
             w.close();
             w.close();
             w.open("for (int64_t r = whole / " + n + "; r < " + end + "; r++)");
             w.open("for (int64_t col = 0; col < " + n + "; col++)");
             w.line("const int64_t i = r * " + n + " + col;");
-            emitBody(w, in -> rowOperands.contains(in) ? "row" + in.id() + "[col]" : value(in) + "[i]");
+            emitBody(w, fused, members, in -> rowOperands.contains(in) ? "row" + in.id() + "[col]" : value(in) + "[i]", "i");
             w.close();
             w.close();
             w.close();
-        }
-
-        private void emitBody(CWriter w, java.util.function.Function<Node, String> tensor) {
-            for (Node node : fused.nodes()) {
-                String[] operands = new String[node.inputs().size()];
-                for (int k = 0; k < operands.length; k++) {
-                    Node in = node.input(k);
-                    if (members.contains(in)) {
-                        operands[k] = "v" + in.id();
-                    } else if (in.shape().isScalar()) {
-                        operands[k] = "(float) " + scalar(in);
-                    } else {
-                        operands[k] = tensor.apply(in);
-                    }
-                }
-                w.line("float v" + node.id() + " = " + applyOp(node, operands, "f") + ";");
-                if (fused.stored().contains(node)) {
-                    w.line(value(node) + "[i] = v" + node.id() + ";");
-                }
-            }
         }
     }
 
@@ -699,8 +679,11 @@ final class EntryEmitter {
         }
         String[] operands = new String[op.arity()];
         java.util.Arrays.fill(operands, "x");
-        return java.util.regex.Pattern.compile("[A-Za-z0-9_]\\(").matcher(op.c(operands, "f")).find();
+        return FUNCTION_CALL.matcher(op.c(operands, "f")).find();
     }
+
+    /** A name followed by an opening parenthesis: a call in a rendered C expression. */
+    private static final java.util.regex.Pattern FUNCTION_CALL = java.util.regex.Pattern.compile("[A-Za-z0-9_]\\(");
 
     /** Returns whether a written tensor and a row-wise operand are apart or occupy the same memory element for element. */
     private boolean inPlaceOrApart(Node written, Node operand) {

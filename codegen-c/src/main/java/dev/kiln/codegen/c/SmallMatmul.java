@@ -44,9 +44,9 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
     private static final int LANES = 8;
 
     /**
-     * Longest row of A, in vectors, whose dot products are unrolled eight columns at a time:
-     * beyond it the unrolled code grows with depth times columns, and a loop over columns with
-     * one sum each stays short.
+     * Maximum row length of A, in vectors, whose dot products are unrolled eight columns at a
+     * time. Beyond it the unrolled code would grow with depth times columns, so a loop over
+     * columns with one sum each keeps the code short.
      */
     private static final int TREE_MAX_VECTORS = 4;
 

@@ -109,10 +109,9 @@ public final class Lowering {
      * Groups elementwise nodes of one shape into fused loops. A group stays open while other
      * kernels are emitted, so that nodes of its shape later in the graph can still join it. For
      * example, a gradient scaled by a clipping factor joins the optimizer update of its parameter,
-     * although the updates of parameters of other shapes come between them. A group is emitted (closed)
-     * as late as possible: before the first kernel that reads one of its values, before a group
-     * that reads one of its values, and before a group that writes in place over a tensor that
-     * it reads.
+     * although the updates of parameters of other shapes come between them. A group is emitted
+     * (closed) as late as possible. That is before the first kernel or group that reads one of
+     * its values, and before a group that writes in place over a tensor that it reads.
      */
     private void fuse() {
         Map<Shape, List<Node>> open = new LinkedHashMap<>();

@@ -75,8 +75,8 @@ class LoweringTest {
     @Test
     void clippedGradientsJoinTheirUpdateLoops() {
         // The training entries scale every gradient by the clipping factor, a scalar, before its
-        // update; updates of parameters of other shapes come in between, and each scaled
-        // gradient still joins its own update's loop instead of a round trip through memory.
+        // update. Updates of parameters of other shapes come in between, but each scaled gradient
+        // still joins its own update's loop instead of making a round trip through memory.
         int scaled = 0;
         for (Schedule schedule : schedules()) {
             if (!schedule.entry().name().startsWith("train_")) {
