@@ -157,9 +157,43 @@ final class CPrelude {
                 #pragma GCC diagnostic ignored "-Wpsabi"
                 typedef float kiln_v8sf __attribute__((vector_size(32)));
 
+                typedef float kiln_v8_half __attribute__((vector_size(16)));
+
+                /*
+                 * GCC 12 builds some 8-lane constructors lane by lane, 7 inserts for a broadcast in a
+                 * register-blocked matmul, where a 4-lane vector widened by a shuffle compiles to one
+                 * vbroadcastss, and 4 floats and zeros to one 16-byte load.
+                 */
+                #if defined(__clang__) || __GNUC__ >= 12
+                #define KILN_V8_WIDEN(lo, hi) __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7)
+                #define KILN_V8_SPLAT(lo) __builtin_shufflevector(lo, lo, 0, 0, 0, 0, 0, 0, 0, 0)
+                #else
+                #define KILN_V8_WIDEN(lo, hi) ((kiln_v8sf) {(lo)[0], (lo)[1], (lo)[2], (lo)[3], (hi)[0], (hi)[1], (hi)[2], (hi)[3]})
+                #define KILN_V8_SPLAT(lo) ((kiln_v8sf) {(lo)[0], (lo)[0], (lo)[0], (lo)[0], (lo)[0], (lo)[0], (lo)[0], (lo)[0]})
+                #endif
+
                 static inline KILN_INLINE kiln_v8sf kiln_v8_set1(float x) {
-                    return (kiln_v8sf) {x, x, x, x, x, x, x, x};
+                    kiln_v8_half lo = {x, 0.0f, 0.0f, 0.0f};
+                    return KILN_V8_SPLAT(lo);
                 }
+
+                /* Loads count floats, 1 to 7, and zeros above them, without reading past p + count. */
+                static inline KILN_INLINE kiln_v8sf kiln_v8_load_n(const float *p, int count) {
+                    kiln_v8_half lo = {0.0f, 0.0f, 0.0f, 0.0f};
+                    kiln_v8_half hi = {0.0f, 0.0f, 0.0f, 0.0f};
+                    if (count >= 4) {
+                        memcpy(&lo, p, sizeof lo);
+                        for (int l = 4; l < count; l++) {
+                            hi[l - 4] = p[l];
+                        }
+                    } else {
+                        for (int l = 0; l < count; l++) {
+                            lo[l] = p[l];
+                        }
+                    }
+                    return KILN_V8_WIDEN(lo, hi);
+                }
+
 
                 static inline KILN_INLINE kiln_v8sf kiln_v8_load(const float *p) {
                     kiln_v8sf v;

@@ -408,17 +408,12 @@ record SmallMatmul(Form form, boolean transposeB, int rows, int columns, int dep
 
     /**
      * Returns a vector of {@code count} floats from {@code pointer} and zeros. A partial vector is
-     * built from element loads: copying it through memory would make the full-width load that
-     * follows wait for the narrower stores (a failed store-to-load forward).
+     * loaded in registers, never copied through memory: the full-width load that would follow
+     * waits for the narrower stores (a failed store-to-load forward).
      */
     private static String load(String pointer, int count) {
-        if (count == LANES) {
-            return "kiln_v8_load(" + pointer + ")";
-        }
-        StringBuilder vector = new StringBuilder("(kiln_v8sf) {");
-        for (int l = 0; l < LANES; l++) {
-            vector.append(l == 0 ? "" : ", ").append(l < count ? "(" + pointer + ")[" + l + "]" : "0.0f");
-        }
-        return vector.append("}").toString();
+        return count == LANES
+                ? "kiln_v8_load(" + pointer + ")"
+                : "kiln_v8_load_n(" + pointer + ", " + count + ")";
     }
 }
