@@ -46,29 +46,71 @@ class FusedMatmulTest {
         narrowing.library().setThreads(initialThreads);
     }
 
-    /** Returns the text of an entry's function in a generated source. */
-    private static String entry(ModelSpec spec, String entry) {
-        String source = ModelCompiler.compile(spec, "kiln_test_" + spec.name(), true, false).cSource();
-        int start = source.indexOf("kiln_test_" + spec.name() + "_" + entry + "(int64_t batch");
+    /** Returns the generated C source of a model. */
+    private static String source(ModelSpec spec) {
+        return ModelCompiler.compile(spec, "kiln_test_" + spec.name(), true, false).cSource();
+    }
+
+    /** Returns the text of a function, from its name to its closing brace. */
+    private static String function(String source, String signature) {
+        int start = source.indexOf(signature);
         return source.substring(start, source.indexOf("\n}\n", start));
     }
 
-    private static int fusedCalls(String body) {
-        Matcher matcher = Pattern.compile("kiln_fused_\\w+_task, &job").matcher(body);
-        int count = 0;
+    /** Returns the text of an entry's function in a generated source. */
+    private static String entry(ModelSpec spec, String entry) {
+        return function(source(spec), "kiln_test_" + spec.name() + "_" + entry + "(int64_t batch");
+    }
+
+    /**
+     * Returns the thread-pool calls of an entry in order: for each, the fused kernels it runs,
+     * one for a fused kernel called alone and several for a region.
+     */
+    private static List<List<String>> parallelCalls(ModelSpec spec, String entry) {
+        String source = source(spec);
+        String body = function(source, "kiln_test_" + spec.name() + "_" + entry + "(int64_t batch");
+        List<List<String>> calls = new ArrayList<>();
+        Matcher matcher = Pattern.compile("(kiln_(fused|region)_\\w+)_task, &job").matcher(body);
         while (matcher.find()) {
-            count++;
+            String name = matcher.group(1);
+            if (matcher.group(2).equals("fused")) {
+                calls.add(List.of(name));
+                continue;
+            }
+            String region = function(source, "void " + name + "(int64_t begin");
+            List<String> members = new ArrayList<>();
+            Matcher member = Pattern.compile("(kiln_fused_\\w+)\\(begin, end").matcher(region);
+            while (member.find()) {
+                members.add(member.group(1));
+            }
+            calls.add(members);
         }
-        return count;
+        return calls;
+    }
+
+    private static int fusedCalls(List<List<String>> calls) {
+        return calls.stream().mapToInt(List::size).sum();
     }
 
     @Test
     void referenceMlpLayersAllFused() {
         String predict = entry(TestModels.referenceMlp(), "predict");
-        assertEquals(11, fusedCalls(predict), predict);
+        assertEquals(11, fusedCalls(parallelCalls(TestModels.referenceMlp(), "predict")), predict);
         // No layer runs the plain small-matmul kernel with a separate elementwise loop after it.
         assertEquals(0, predict.split("kiln_mm_rows", -1).length - 1, predict);
-        assertEquals(11, fusedCalls(entry(TestModels.referenceMlp(), "train_adam")));
+        assertEquals(11, fusedCalls(parallelCalls(TestModels.referenceMlp(), "train_adam")));
+    }
+
+    @Test
+    void consecutiveLayersShareOneParallelRegion() {
+        // The ten tanh layers of width 20 hand rows out to the threads once. The output layer's
+        // product [B, 3] reuses the buffer of a [B, 20] activation: its rows of one thread would
+        // lie over rows of that activation which another thread computes, so it runs apart.
+        List<List<String>> predict = parallelCalls(TestModels.referenceMlp(), "predict");
+        assertEquals(2, predict.size(), predict.toString());
+        assertEquals(10, predict.get(0).size(), predict.toString());
+        assertEquals(1, predict.get(1).size(), predict.toString());
+        assertEquals(10, parallelCalls(TestModels.referenceMlp(), "train_adam").getFirst().size());
     }
 
     @Test
@@ -77,7 +119,7 @@ class FusedMatmulTest {
         // output rows could cover input rows of later chunks, so fc3 keeps its two kernels while
         // the other layers fuse.
         String predict = entry(TestModels.narrowingMlp(), "predict");
-        assertEquals(3, fusedCalls(predict), predict);
+        assertEquals(3, fusedCalls(parallelCalls(TestModels.narrowingMlp(), "predict")), predict);
         assertEquals(2, predict.split("kiln_mm_rows_bt_16x10", -1).length - 1, predict);
     }
 
@@ -127,6 +169,25 @@ class FusedMatmulTest {
             results.add(model.predict(x, batch));
         }
         return results;
+    }
+
+    @Test
+    void repeatedParallelPredictionsBitIdentical() {
+        // A region whose threads touched each other's rows would differ now and then, not on
+        // every call, so many calls are compared.
+        for (NativeBuild build : List.of(referenceMlp, narrowing)) {
+            SplittableRandom random = new SplittableRandom(5);
+            float[] x = TestData.samples(random, build.descriptor(), 1024);
+            try (TestModel model = build.newModel(9)) {
+                model.setThreads(1);
+                float[] expected = model.predict(x, 1024);
+                model.setThreads(2);
+                for (int call = 0; call < 500; call++) {
+                    assertArrayEquals(expected, model.predict(x, 1024),
+                            build.spec().name() + " prediction " + call + " on 2 threads differs from 1 thread");
+                }
+            }
+        }
     }
 
     @Test

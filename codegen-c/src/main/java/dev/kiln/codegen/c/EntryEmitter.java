@@ -67,13 +67,21 @@ final class EntryEmitter {
         out.line("(void) call;");
         declareArguments(out);
         List<Kernel> kernels = schedule.kernels();
+        List<RangeCall> region = new ArrayList<>();
         for (int k = 0; k < kernels.size(); k++) {
-            if (k + 1 < kernels.size() && emitMatmulWithEpilogue(kernels.get(k), kernels.get(k + 1))) {
+            RangeCall call = k + 1 < kernels.size() ? matmulWithEpilogue(kernels.get(k), kernels.get(k + 1)) : null;
+            if (call != null) {
+                if (!region.isEmpty() && !joins(region, call)) {
+                    emitRegion(region);
+                }
+                region.add(call);
                 k++;
                 continue;
             }
+            emitRegion(region);
             emitKernel(kernels.get(k));
         }
+        emitRegion(region);
         out.line("return 0;");
         out.close();
         out.blank();
@@ -523,19 +531,19 @@ final class EntryEmitter {
      * of its own shape, or scalars that are not locals of the entry. No value it writes may
      * share memory with an operand that a later chunk still reads.
      */
-    private boolean emitMatmulWithEpilogue(Kernel first, Kernel next) {
+    private RangeCall matmulWithEpilogue(Kernel first, Kernel next) {
         if (!(first instanceof Kernel.Single single) || !(single.node().op() instanceof Matmul op)
                 || !(next instanceof Kernel.Fused fused)) {
-            return false;
+            return null;
         }
         Node product = single.node();
         Shape shape = product.shape();
         if (shape.rank() != 2 || !fused.shape().equals(shape) || shape.dim(1) == Shape.BATCH) {
-            return false;
+            return null;
         }
         Optional<SmallMatmul> small = SmallMatmul.of(op, product.input(0).shape(), product.input(1).shape());
         if (small.isEmpty() || small.get().form() != SmallMatmul.Form.ROWS) {
-            return false;
+            return null;
         }
         int n = shape.dim(1);
         Set<Node> members = new HashSet<>(fused.nodes());
@@ -554,19 +562,19 @@ final class EntryEmitter {
                 } else if (in.shape().isScalar()) {
                     Location location = schedule.location(in);
                     if (location instanceof Location.Scalar || location instanceof Location.Register) {
-                        return false;
+                        return null;
                     }
                 } else if (in.shape().equals(Shape.of(n)) || in.shape().equals(Shape.of(1, n))) {
                     rowOperands.add(in);
                 } else if (in.shape().equals(shape)) {
                     fullOperands.add(in);
                 } else {
-                    return false;
+                    return null;
                 }
             }
         }
         if (!readsProduct) {
-            return false;
+            return null;
         }
         // A chunk writes only its own rows, after reading them. So a row-wise operand stored exactly
         // where a written value goes is safe, because row r of both is the same memory. The memory
@@ -576,16 +584,16 @@ final class EntryEmitter {
                 continue;
             }
             if (overlaps(target, product.input(1)) || !inPlaceOrApart(target, product.input(0))) {
-                return false;
+                return null;
             }
             for (Node in : rowOperands) {
                 if (overlaps(target, in)) {
-                    return false;
+                    return null;
                 }
             }
             for (Node in : fullOperands) {
                 if (!inPlaceOrApart(target, in)) {
-                    return false;
+                    return null;
                 }
             }
         }
@@ -601,14 +609,119 @@ final class EntryEmitter {
                 new ChunkEpilogue(fused, members, n, tile, rowOperands));
         closeRangeFunction(name);
 
-        out.line("/* " + describe(product) + " */");
+        List<String> comments = new ArrayList<>();
+        comments.add(describe(product));
         for (Node node : fused.nodes()) {
-            out.line("/* " + describe(node) + (fused.stored().contains(node) ? "" : " (register)") + " */");
+            comments.add(describe(node) + (fused.stored().contains(node) ? "" : " (register)"));
         }
-        String rows = dims(shape)[0];
+        Set<Node> stored = new HashSet<>(fused.stored());
+        stored.add(product);
+        Set<Node> rowReads = new HashSet<>(fullOperands);
+        rowReads.add(product.input(0));
+        Set<Node> sharedReads = new HashSet<>(rowOperands);
+        sharedReads.add(product.input(1));
         long work = (long) n * matmul.depth() + (long) n * elementCost;
-        callRangeFunction(name, rows, matmul.rowBlock(), "(double) " + rows + " * " + work, "NULL");
+        return new RangeCall(name, shape.dim(0), matmul.rowBlock(), work, comments, stored, rowReads, sharedReads);
+    }
+
+    /**
+     * A call of a range function over the rows of a kernel: {@code rows} is the row count (a
+     * static size or {@link Shape#BATCH}), split at multiples of {@code grain}; {@code workPerRow}
+     * is the thread pool's work estimate of one row. The kernel writes the rows of {@code stored}
+     * that its range covers and reads those rows of {@code rowReads}, and reads all of
+     * {@code sharedReads}, which do not scale with the rows.
+     */
+    private record RangeCall(String name, int rows, int grain, long workPerRow, List<String> comments,
+                             Set<Node> stored, Set<Node> rowReads, Set<Node> sharedReads) {
+    }
+
+    /**
+     * Returns whether a call may join a region of calls that one thread-pool task runs in turn
+     * over the same rows. Each call reads row r of its batched operands only where an earlier call
+     * of the same task wrote it, or before the region, so a thread needs nothing from another
+     * between calls. That holds only where tensors that share memory also share its rows: a
+     * buffer reused by a tensor of another row width puts one thread's rows of the one over
+     * another thread's rows of the other. Memory that every row reads must not be written
+     * inside the region.
+     */
+    private boolean joins(List<RangeCall> region, RangeCall call) {
+        if (call.rows() != Shape.BATCH || region.getFirst().rows() != Shape.BATCH) {
+            return false;
+        }
+        Set<Node> touched = new HashSet<>(call.stored());
+        touched.addAll(call.rowReads());
+        for (RangeCall member : region) {
+            for (Node written : member.stored()) {
+                for (Node other : touched) {
+                    if (!inPlaceOrApart(written, other)) {
+                        return false;
+                    }
+                }
+            }
+            for (Node written : call.stored()) {
+                for (Node read : member.rowReads()) {
+                    if (!inPlaceOrApart(written, read)) {
+                        return false;
+                    }
+                }
+            }
+            for (Node written : member.stored()) {
+                for (Node read : call.sharedReads()) {
+                    if (overlaps(written, read)) {
+                        return false;
+                    }
+                }
+            }
+            for (Node written : call.stored()) {
+                for (Node read : member.sharedReads()) {
+                    if (overlaps(written, read)) {
+                        return false;
+                    }
+                }
+            }
+        }
         return true;
+    }
+
+    /**
+     * Emits the calls of a region and empties it. Two or more calls become one range function
+     * that runs them in turn, so the thread pool hands rows out and joins once for all of them
+     * instead of once per layer. Split points are multiples of every call's grain, so each
+     * kernel splits its rows as it would alone, and results do not depend on the thread count.
+     */
+    private void emitRegion(List<RangeCall> region) {
+        if (region.isEmpty()) {
+            return;
+        }
+        String rows = region.getFirst().rows() == Shape.BATCH ? "batch" : Integer.toString(region.getFirst().rows());
+        long grain = 1;
+        long work = 0;
+        for (RangeCall call : region) {
+            for (String comment : call.comments()) {
+                out.line("/* " + comment + " */");
+            }
+            grain = lcm(grain, call.grain());
+            work += call.workPerRow();
+        }
+        String name = region.getFirst().name();
+        if (region.size() > 1) {
+            name = "kiln_region_" + entry.name() + "_" + region.getFirst().name().substring(region.getFirst().name().lastIndexOf('_') + 1);
+            helpers.blank();
+            helpers.line("/* Rows [begin, end) of " + region.size() + " fused matmuls of " + entry.name() + ", in turn. */");
+            helpers.open("static inline KILN_INLINE void " + name + "(int64_t begin, int64_t end, int64_t batch, "
+                    + "const double *call, float *ws, void *const *args, const double *scalars)");
+            for (RangeCall call : region) {
+                helpers.line(call.name() + "(begin, end, batch, call, ws, args, scalars);");
+            }
+            helpers.close();
+            helpers.blank();
+            helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
+            helpers.line("const kiln_entry_job *job = context;");
+            helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args, job->scalars);");
+            helpers.close();
+        }
+        callRangeFunction(name, rows, (int) grain, "(double) " + rows + " * " + work, "NULL");
+        region.clear();
     }
 
     /** Floats of the product per chunk of a fused matmul: 8 KiB, which stays in the first-level cache with its outputs. */
