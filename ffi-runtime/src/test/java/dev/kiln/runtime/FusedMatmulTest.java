@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.codegen.c.ModelCompiler;
 import dev.kiln.ir.ModelSpec;
@@ -111,6 +112,16 @@ class FusedMatmulTest {
         assertEquals(10, predict.get(0).size(), predict.toString());
         assertEquals(1, predict.get(1).size(), predict.toString());
         assertEquals(10, parallelCalls(TestModels.referenceMlp(), "train_adam").getFirst().size());
+    }
+
+    @Test
+    void leftoverRowsUseEightLaneVectors() {
+        // Each fused kernel's elementwise loop over rows left over (every row at batch 1) reads
+        // the product in vectors as wide as the matmul's stores.
+        String source = source(TestModels.referenceMlp());
+        int kernels = source.split("static inline KILN_INLINE void kiln_fused_", -1).length - 1;
+        assertTrue(kernels >= 11, source);
+        assertEquals(kernels, source.split("#pragma omp simd simdlen\\(8\\)\n\\s*for \\(int64_t col = 0;", -1).length - 1);
     }
 
     @Test

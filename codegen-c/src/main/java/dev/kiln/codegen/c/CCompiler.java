@@ -48,11 +48,12 @@ public final class CCompiler {
     // no longer has to set errno. -ffp-contract=fast fuses a multiply and an add into one FMA where
     // the CPU has it (the x86-64-v3 and v4 clones): half the instructions of a small matmul and a
     // polynomial, and one rounding instead of two, so results differ in the last bit from a CPU
-    // without FMA. Nothing else departs from IEEE arithmetic: no fast-math. A call of an
+    // without FMA. -fopenmp-simd reads the code's `omp simd` loop hints, without OpenMP's
+    // runtime. Nothing else departs from IEEE arithmetic: no fast-math. A call of an
     // undeclared function fails the build instead of leaving an undefined symbol that would end
     // the JVM. -pthread links the thread pool of the prelude.
     public static final List<String> DEFAULT_FLAGS = List.of("-O3", "-fno-trapping-math", "-fno-math-errno",
-            "-std=c11", "-ffp-contract=fast", "-pthread", "-Werror=implicit-function-declaration", "-fPIC", "-shared");
+            "-std=c11", "-ffp-contract=fast", "-fopenmp-simd", "-pthread", "-Werror=implicit-function-declaration", "-fPIC", "-shared");
 
     /** Flags placed after the source file, where the linker expects libraries. */
     public static final List<String> DEFAULT_LINK_FLAGS = List.of("-lm", "-pthread");

@@ -776,6 +776,11 @@ final class EntryEmitter {
             w.close();
             w.close();
             w.open("for (int64_t r = whole / " + n + "; r < " + end + "; r++)");
+            // A row left over comes straight from the matmul's 8-lane stores; at batch 1 every row
+            // does. Loads as wide as those stores take each value from one of them, where a
+            // 16-lane load would span two and wait for both to reach memory (a failed
+            // store-to-load forward on the critical path of every layer).
+            w.line("#pragma omp simd simdlen(8)");
             w.open("for (int64_t col = 0; col < " + n + "; col++)");
             w.line("const int64_t i = r * " + n + " + col;");
             emitBody(w, fused, members, in -> rowOperands.contains(in) ? "row" + in.id() + "[col]" : value(in) + "[i]", "i");
