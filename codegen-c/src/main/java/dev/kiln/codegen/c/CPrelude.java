@@ -73,7 +73,9 @@ final class CPrelude {
                  * tanh for float: an odd polynomial near 0, elsewhere m / (m + 2) with m = e^{2|x|} - 1,
                  * exactly +-1 past 9.1. m comes from 2|x| = n ln2 + r as 2^n expm1(r) + (2^n - 1),
                  * both exact in the exponent bits for the n that occur, and expm1(r) by a degree-8
-                 * polynomial: one scale and one division, where 1 - 2/(e^{2|x|} + 1) took two.
+                 * polynomial: one scale and one division, where 1 - 2/(e^{2|x|} + 1) took two. At
+                 * batch 1 each layer waits for its tanh, so the polynomial is evaluated in a short
+                 * dependency chain.
                  */
                 static inline float kiln_tanhf(float x) {
                     float a = x < 0 ? -x : x;
@@ -81,14 +83,15 @@ final class CPrelude {
                     float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
                     float r = y - n * 0.693145751953125f;
                     r = r - n * 1.428606765330187045e-6f;
-                    float p = 1.0f / 40320.0f;
-                    p = p * r + 1.0f / 5040.0f;
-                    p = p * r + 1.0f / 720.0f;
-                    p = p * r + 1.0f / 120.0f;
-                    p = p * r + 1.0f / 24.0f;
-                    p = p * r + 1.0f / 6.0f;
-                    p = p * r + 0.5f;
-                    p = p * r * r + r;
+                    /* Estrin's scheme: 4 dependent steps after r * r, where Horner's took 8. */
+                    float r2 = r * r;
+                    float r4 = r2 * r2;
+                    float q0 = 1.0f / 6.0f * r + 0.5f;
+                    float q1 = 1.0f / 120.0f * r + 1.0f / 24.0f;
+                    float q2 = 1.0f / 5040.0f * r + 1.0f / 720.0f;
+                    float s0 = q1 * r2 + q0;
+                    float s1 = 1.0f / 40320.0f * r2 + q2;
+                    float p = (s1 * r4 + s0) * r2 + r;
                     int32_t bits = ((int32_t) n + 127) << 23;
                     float scale;
                     memcpy(&scale, &bits, 4);
@@ -193,7 +196,6 @@ final class CPrelude {
                     }
                     return KILN_V8_WIDEN(lo, hi);
                 }
-
 
                 static inline KILN_INLINE kiln_v8sf kiln_v8_load(const float *p) {
                     kiln_v8sf v;
