@@ -626,7 +626,7 @@ final class EntryEmitter {
 
     /**
      * A call of a range function over the rows of a kernel: {@code rows} is the row count (a
-     * static size or {@link Shape#BATCH}), split at multiples of {@code grain}; {@code workPerRow}
+     * static size or {@link Shape#BATCH}), split at multiples of {@code grain}. {@code workPerRow}
      * is the thread pool's work estimate of one row. The kernel writes the rows of {@code stored}
      * that its range covers and reads those rows of {@code rowReads}, and reads all of
      * {@code sharedReads}, which do not scale with the rows.
@@ -776,8 +776,8 @@ final class EntryEmitter {
             w.close();
             w.close();
             w.open("for (int64_t r = whole / " + n + "; r < " + end + "; r++)");
-            // A row left over comes straight from the matmul's 8-lane stores; at batch 1 every row
-            // does. Loads as wide as those stores take each value from one of them, where a
+            // A row left over comes straight from the matmul's 8-lane stores, and at batch 1 every
+            // row does. Loads as wide as those stores take each value from one of them, where a
             // 16-lane load would span two and wait for both to reach memory (a failed
             // store-to-load forward on the critical path of every layer).
             w.line("#pragma omp simd simdlen(8)");
