@@ -2,10 +2,14 @@ package dev.kiln.examples;
 
 import dev.kiln.runtime.Device;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Command line of the examples.
@@ -48,8 +52,14 @@ public final class Main {
             System.err.print(USAGE);
             System.exit(2);
         }
-        Options options = new Options(args);
+        List<String> allowed = OPTIONS.get(args[0]);
+        if (allowed == null) {
+            System.err.println("unknown command '" + args[0] + "'");
+            System.err.print(USAGE);
+            System.exit(2);
+        }
         try {
+            Options options = Options.parse(args, allowed);
             switch (args[0]) {
                 case "train-wine" -> {
                     try (Device device = options.device()) {
@@ -75,17 +85,30 @@ public final class Main {
                                 options.integer("--epochs", 40), options.integer("--seed", 42), device, System.out);
                     }
                 }
-                default -> {
-                    System.err.println("unknown command '" + args[0] + "'");
-                    System.err.print(USAGE);
-                    System.exit(2);
-                }
+                default -> throw new IllegalStateException("command '" + args[0] + "' has options but no case");
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(1);
+        } catch (NoSuchFileException e) {
+            System.err.println("error: file not found: " + e.getFile());
+            System.exit(1);
+        } catch (AccessDeniedException e) {
+            System.err.println("error: permission denied: " + e.getFile());
+            System.exit(1);
+        } catch (IOException e) {
+            System.err.println("error: " + e);
+            System.exit(1);
         }
     }
+
+    /** The options that each command accepts. */
+    private static final Map<String, List<String>> OPTIONS = Map.of(
+            "train-wine", List.of("--data", "--out", "--epochs", "--lr", "--seed", "--device"),
+            "classify", List.of("--model", "--rows", "--expect", "--device"),
+            "train-diabetes", List.of("--data", "--epochs", "--seed", "--device"),
+            "derivatives", List.of("--x"),
+            "fit-derivative", List.of("--steps", "--seed", "--device"));
 
     private static void classify(Options options) throws IOException {
         Path model = options.required("--model");
@@ -142,15 +165,29 @@ public final class Main {
         }
     }
 
-    /** Parses {@code --name value} pairs after the command. */
-    private record Options(String[] args) {
-        String value(String name) {
-            for (int i = 1; i < args.length - 1; i++) {
-                if (args[i].equals(name)) {
-                    return args[i + 1];
+    /** Option values by name, from the {@code --name value} pairs after the command. */
+    private record Options(Map<String, String> values) {
+        /** Parses the pairs after {@code args[0]}, rejecting names that the command does not accept. */
+        static Options parse(String[] args, List<String> allowed) {
+            Map<String, String> values = new HashMap<>();
+            for (int i = 1; i < args.length; i += 2) {
+                String name = args[i];
+                if (!allowed.contains(name)) {
+                    throw new IllegalArgumentException("unknown option '" + name + "' for " + args[0]
+                            + (allowed.isEmpty() ? ", which takes none" : "; its options are " + String.join(", ", allowed)));
+                }
+                if (i + 1 == args.length) {
+                    throw new IllegalArgumentException("option " + name + " needs a value");
+                }
+                if (values.put(name, args[i + 1]) != null) {
+                    throw new IllegalArgumentException("option " + name + " is given twice");
                 }
             }
-            return null;
+            return new Options(values);
+        }
+
+        String value(String name) {
+            return values.get(name);
         }
 
         Path path(String name, String fallback) {

@@ -71,6 +71,45 @@ class MainJobTest {
                 "test MSE " + outcome.testMse() + " vs mean baseline " + outcome.baselineMse());
     }
 
+    /** Runs the examples' command line in a new JVM and returns its exit status and output. */
+    private static Result runMain(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "command did not finish: " + command);
+        return new Result(process.exitValue(), output);
+    }
+
+    private record Result(int status, String output) {
+    }
+
+    @Test
+    void unknownOptionRejected() throws Exception {
+        Result result = runMain("train-wine", "--epoch", "3");
+        assertEquals(1, result.status(), result.output());
+        assertTrue(result.output().startsWith("error: unknown option '--epoch' for train-wine; its options are --data,"),
+                result.output());
+    }
+
+    @Test
+    void optionWithoutValueRejected() throws Exception {
+        Result result = runMain("train-diabetes", "--epochs");
+        assertEquals(1, result.status(), result.output());
+        assertTrue(result.output().startsWith("error: option --epochs needs a value"), result.output());
+    }
+
+    @Test
+    void missingModelFileReportedWithoutStackTrace(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nope.safetensors");
+        Result result = runMain("classify", "--model", missing.toString(), "--rows", "data/wine_data.csv");
+        assertEquals(1, result.status(), result.output());
+        assertEquals("error: file not found: " + missing + "\n", result.output());
+    }
+
     @Test
     void classifyRejectsRowsOfWrongWidth(@TempDir Path dir) throws Exception {
         WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1, Device.cpu()),
