@@ -20,6 +20,11 @@ case "${1:-}" in
 esac
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 JAVA="$JAVA_HOME/bin/java"
+JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' || true)
+if [[ -z "$JAVA_FEATURE" ]] || (( JAVA_FEATURE < 25 )); then
+  echo "benchmarks/run.sh needs JDK 25: JAVA_HOME=$JAVA_HOME has Java '${JAVA_FEATURE:-none}'; set JAVA_HOME to a JDK 25" >&2
+  exit 2
+fi
 PYTHON=/usr/bin/python3
 DATA_DIR=/usr/share/datasets/fashion-mnist
 OUT=benchmarks/target/results
