@@ -214,17 +214,8 @@ final class EntryEmitter {
             }
         }
         cost += tensors.size();
-        long staticElements = 1;
-        boolean batched = false;
-        for (int d = 0; d < fused.shape().rank(); d++) {
-            if (fused.shape().dim(d) == Shape.BATCH) {
-                batched = true;
-            } else {
-                staticElements *= fused.shape().dim(d);
-            }
-        }
         // Below this many elements the loop stays on one thread at any batch the pool would split.
-        if (!batched && staticElements * cost < MIN_PARALLEL_WORK) {
+        if (!fused.shape().isBatched() && fused.shape().staticElements() * cost < MIN_PARALLEL_WORK) {
             return false;
         }
         String name = "kiln_loop_" + entry.name() + "_" + fused.nodes().getLast().id();
@@ -705,20 +696,13 @@ final class EntryEmitter {
         }
         String name = region.getFirst().name();
         if (region.size() > 1) {
-            name = "kiln_region_" + entry.name() + "_" + region.getFirst().name().substring(region.getFirst().name().lastIndexOf('_') + 1);
-            helpers.blank();
-            helpers.line("/* Rows [begin, end) of " + region.size() + " fused matmuls of " + entry.name() + ", in turn. */");
-            helpers.open("static inline KILN_INLINE void " + name + "(int64_t begin, int64_t end, int64_t batch, "
-                    + "const double *call, float *ws, void *const *args, const double *scalars)");
+            // Named after its first call: kiln_fused_<entry>_<id> becomes kiln_region_<entry>_<id>.
+            name = "kiln_region_" + name.substring("kiln_fused_".length());
+            openRangeFunction(name, "Rows [begin, end) of " + region.size() + " fused matmuls of " + entry.name() + ", in turn.");
             for (RangeCall call : region) {
                 helpers.line(call.name() + "(begin, end, batch, call, ws, args, scalars);");
             }
-            helpers.close();
-            helpers.blank();
-            helpers.open("static KILN_CLONES void " + name + "_task(void *context, int64_t begin, int64_t end)");
-            helpers.line("const kiln_entry_job *job = context;");
-            helpers.line(name + "(begin, end, job->batch, job->call, job->ws, job->args, job->scalars);");
-            helpers.close();
+            closeRangeFunction(name);
         }
         callRangeFunction(name, rows, (int) grain, "(double) " + rows + " * " + work, "NULL");
         region.clear();
@@ -825,15 +809,8 @@ final class EntryEmitter {
 
     /** Returns {region, start, end} of a tensor's memory, or null for values that are not in memory. */
     private long[] span(Node node) {
-        long perRow = 1;
-        boolean batched = false;
-        for (int d = 0; d < node.shape().rank(); d++) {
-            if (node.shape().dim(d) == Shape.BATCH) {
-                batched = true;
-            } else {
-                perRow *= node.shape().dim(d);
-            }
-        }
+        long perRow = node.shape().staticElements();
+        boolean batched = node.shape().isBatched();
         return switch (schedule.location(node)) {
             case Location.Argument a -> new long[] {2 + a.arg(), batched ? 0 : a.offset(),
                     batched ? Long.MAX_VALUE : a.offset() + perRow};
