@@ -85,7 +85,7 @@ public final class Main {
                                 options.integer("--epochs", 40), options.integer("--seed", 42), device, System.out);
                     }
                 }
-                default -> throw new IllegalStateException("command '" + args[0] + "' has options but no case");
+                default -> throw new IllegalStateException("no handler for command '" + args[0] + "'");
             }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
@@ -174,7 +174,7 @@ public final class Main {
                 String name = args[i];
                 if (!allowed.contains(name)) {
                     throw new IllegalArgumentException("unknown option '" + name + "' for " + args[0]
-                            + (allowed.isEmpty() ? ", which takes none" : "; its options are " + String.join(", ", allowed)));
+                            + "; its options are " + String.join(", ", allowed));
                 }
                 if (i + 1 == args.length) {
                     throw new IllegalArgumentException("option " + name + " needs a value");

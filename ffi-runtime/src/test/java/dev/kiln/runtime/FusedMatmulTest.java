@@ -64,8 +64,8 @@ class FusedMatmulTest {
     }
 
     /**
-     * Returns the thread-pool calls of an entry in order: for each, the fused kernels it runs,
-     * one for a fused kernel called alone and several for a region.
+     * Returns the thread-pool calls of an entry in order. Each call is listed as the fused kernels
+     * it runs, one for a kernel called alone and several for a region.
      */
     private static List<List<String>> parallelCalls(ModelSpec spec, String entry) {
         String source = source(spec);
@@ -105,8 +105,8 @@ class FusedMatmulTest {
     @Test
     void consecutiveLayersShareOneParallelRegion() {
         // The ten tanh layers of width 20 hand rows out to the threads once. The output layer's
-        // product [B, 3] reuses the buffer of a [B, 20] activation: its rows of one thread would
-        // lie over rows of that activation which another thread computes, so it runs apart.
+        // product [B, 3] reuses the buffer of a [B, 20] activation. One thread's rows of it would
+        // lie over rows of the activation that another thread computes, so it runs apart.
         List<List<String>> predict = parallelCalls(TestModels.referenceMlp(), "predict");
         assertEquals(2, predict.size(), predict.toString());
         assertEquals(10, predict.get(0).size(), predict.toString());

@@ -163,9 +163,9 @@ final class CPrelude {
                 typedef float kiln_v8_half __attribute__((vector_size(16)));
 
                 /*
-                 * GCC 12 builds some 8-lane constructors lane by lane, 7 inserts for a broadcast in a
-                 * register-blocked matmul, where a 4-lane vector widened by a shuffle compiles to one
-                 * vbroadcastss, and 4 floats and zeros to one 16-byte load.
+                 * GCC 12 builds some 8-lane constructors lane by lane, so a broadcast in a register-blocked
+                 * matmul took 7 inserts. A 4-lane vector widened by a shuffle compiles to one vbroadcastss,
+                 * and 4 floats and zeros to one 16-byte load.
                  */
                 #if defined(__clang__) || __GNUC__ >= 12
                 #define KILN_V8_WIDEN(lo, hi) __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7)
