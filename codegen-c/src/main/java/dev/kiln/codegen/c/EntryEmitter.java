@@ -35,6 +35,8 @@ final class EntryEmitter {
     private final Set<SmallMatmul> smallMatmuls;
     private final CWriter helpers;
     private int temporaries;
+    /** Scalars that a guard declared before its {@code if}. */
+    private final Set<Node> declared = new HashSet<>();
 
     /**
      * {@code smallMatmuls} collects the specialized matmul functions that the entry calls, and
@@ -66,22 +68,7 @@ final class EntryEmitter {
         out.line("(void) ws;");
         out.line("(void) call;");
         declareArguments(out);
-        List<Kernel> kernels = schedule.kernels();
-        List<RangeCall> region = new ArrayList<>();
-        for (int k = 0; k < kernels.size(); k++) {
-            RangeCall call = k + 1 < kernels.size() ? matmulWithEpilogue(kernels.get(k), kernels.get(k + 1)) : null;
-            if (call != null) {
-                if (!region.isEmpty() && !joins(region, call)) {
-                    emitRegion(region);
-                }
-                region.add(call);
-                k++;
-                continue;
-            }
-            emitRegion(region);
-            emitKernel(kernels.get(k));
-        }
-        emitRegion(region);
+        emitKernels(schedule.kernels());
         out.line("return 0;");
         out.close();
         out.blank();
@@ -122,16 +109,67 @@ final class EntryEmitter {
 
     // ---- kernels ---------------------------------------------------------------------------
 
+    /** Emits kernels in order; a fused small matmul and consecutive ones share a parallel region. */
+    private void emitKernels(List<Kernel> kernels) {
+        List<RangeCall> region = new ArrayList<>();
+        for (int k = 0; k < kernels.size(); k++) {
+            RangeCall call = k + 1 < kernels.size() ? matmulWithEpilogue(kernels.get(k), kernels.get(k + 1)) : null;
+            if (call != null) {
+                if (!region.isEmpty() && !joins(region, call)) {
+                    emitRegion(region);
+                }
+                region.add(call);
+                k++;
+                continue;
+            }
+            emitRegion(region);
+            emitKernel(kernels.get(k));
+        }
+        emitRegion(region);
+    }
+
     private void emitKernel(Kernel kernel) {
         switch (kernel) {
             case Kernel.Fused fused -> emitFused(fused);
             case Kernel.Scalar scalar -> {
                 out.line("/* " + describe(scalar.node()) + " */");
-                out.line("double " + value(scalar.node()) + " = " + expression(scalar.node(), null, "", Set.of()) + ";");
+                out.line(declare(scalar.node()) + " = " + expression(scalar.node(), null, "", Set.of()) + ";");
             }
             case Kernel.Single single -> emitSingle(single.node());
             case Kernel.Copy copy -> emitCopy(copy);
+            case Kernel.Guarded guarded -> emitGuarded(guarded);
         }
+    }
+
+    /**
+     * Emits the body of a guard inside {@code if}. Its scalars are declared before, so that they
+     * are in scope where the {@code where} reads them; without the condition nothing reads them.
+     */
+    private void emitGuarded(Kernel.Guarded guarded) {
+        List<Node> scalars = new ArrayList<>();
+        for (Kernel kernel : guarded.body()) {
+            Node node = switch (kernel) {
+                case Kernel.Scalar scalar -> scalar.node();
+                case Kernel.Single single -> single.node();
+                default -> null;
+            };
+            if (node != null && schedule.location(node) instanceof Location.Scalar) {
+                scalars.add(node);
+            }
+        }
+        out.line("/* Only where " + describe(guarded.condition()) + " holds: */");
+        for (Node node : scalars) {
+            out.line("double " + value(node) + " = 0.0;");
+            declared.add(node);
+        }
+        out.open("if (" + scalar(guarded.condition()) + " != 0)");
+        emitKernels(guarded.body());
+        out.close();
+    }
+
+    /** Returns the left side that defines a scalar: with its type unless a guard declared it. */
+    private String declare(Node node) {
+        return declared.contains(node) ? value(node) : "double " + value(node);
     }
 
     private void emitFused(Kernel.Fused fused) {
@@ -832,7 +870,7 @@ final class EntryEmitter {
             out.line("float x = " + value(in) + "[i];");
             out.line("if (" + acc + " == " + acc + " && (x != x || x " + better + " " + acc + ")) " + acc + " = x;");
             out.close();
-            out.line("double " + value(node) + " = " + acc + ";");
+            out.line(declare(node) + " = " + acc + ";");
             return;
         }
         String y = value(node);
@@ -856,7 +894,7 @@ final class EntryEmitter {
 
     private void emitReshape(Node node) {
         if (node.shape().isScalar()) {
-            out.line("double " + value(node) + " = " + value(node.input(0)) + "[0];");
+            out.line(declare(node) + " = " + value(node.input(0)) + "[0];");
             return;
         }
         if (node.input(0).shape().isScalar()) {
@@ -903,7 +941,7 @@ final class EntryEmitter {
             out.open("for (; " + acc + "_i < " + acc + "_n; " + acc + "_i++)");
             out.line(acc + "[0] += " + x + "[" + acc + "_i];");
             out.close();
-            out.line("double " + value(node) + " = ((" + acc + "[0] + " + acc + "[4]) + (" + acc + "[2] + " + acc + "[6]))"
+            out.line(declare(node) + " = ((" + acc + "[0] + " + acc + "[4]) + (" + acc + "[2] + " + acc + "[6]))"
                     + " + ((" + acc + "[1] + " + acc + "[5]) + (" + acc + "[3] + " + acc + "[7]));");
             return;
         }

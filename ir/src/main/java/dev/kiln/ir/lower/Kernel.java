@@ -2,6 +2,7 @@ package dev.kiln.ir.lower;
 
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Shape;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -25,5 +26,29 @@ public sealed interface Kernel {
 
     /** Copies a value into a caller's buffer or a store target at the end of the entry. */
     record Copy(Node value, Location target) implements Kernel {
+    }
+
+    /**
+     * Kernels that run only where the scalar {@code condition} is nonzero. They compute the taken
+     * branch of a scalar {@code where} on that condition and nothing else reads their values, so
+     * skipping them changes no result. A backend may also run them unconditionally.
+     */
+    record Guarded(Node condition, List<Kernel> body) implements Kernel {
+        public Guarded {
+            body = List.copyOf(body);
+        }
+    }
+
+    /** Returns the kernels in the order they run, with the bodies of guarded kernels spliced in. */
+    static List<Kernel> flatten(List<Kernel> kernels) {
+        List<Kernel> flat = new ArrayList<>();
+        for (Kernel kernel : kernels) {
+            if (kernel instanceof Guarded guarded) {
+                flat.addAll(flatten(guarded.body()));
+            } else {
+                flat.add(kernel);
+            }
+        }
+        return flat;
     }
 }

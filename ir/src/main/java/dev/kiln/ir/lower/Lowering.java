@@ -9,7 +9,9 @@ import dev.kiln.ir.Leaf;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Shape;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -33,7 +35,15 @@ public final class Lowering {
     private final Graph graph;
     private final Map<Node, Location> locations = new IdentityHashMap<>();
     private final Map<Node, Node> homedStores = new IdentityHashMap<>();
-    private final List<Kernel> kernels = new ArrayList<>();
+    private List<Kernel> kernels = new ArrayList<>();
+    /** Guards by the scalar {@code where} whose taken branch they compute. */
+    private final Map<Node, Guard> guards = new IdentityHashMap<>();
+    /** Members of guards, lowered just before their {@code where} instead of in graph order. */
+    private final Set<Node> guarded = new HashSet<>();
+
+    /** Nodes that only the taken branch of a {@code where} on a hyperparameter condition needs. */
+    private record Guard(Node condition, List<Node> nodes) {
+    }
 
     private Lowering(Entry entry) {
         this.entry = entry;
@@ -114,6 +124,7 @@ public final class Lowering {
      * its values, and before a group that writes in place over a tensor that it reads.
      */
     private void fuse() {
+        findGuards();
         Map<Shape, List<Node>> open = new LinkedHashMap<>();
         Map<Node, List<Node>> groupOf = new IdentityHashMap<>();
         Map<Node, Node> homedTarget = new IdentityHashMap<>();
@@ -121,46 +132,134 @@ public final class Lowering {
             homedTarget.put(homed.getValue(), homed.getKey());
         }
         for (Node node : graph.nodes()) {
-            if (node.op() instanceof Leaf) {
+            if (node.op() instanceof Leaf || guarded.contains(node)) {
                 continue;
             }
-            boolean elementwise = node.op().kernel() == Op.Kernel.ELEMENTWISE;
-            if (node.shape().isScalar() && elementwise) {
-                // Reads scalars only, which are computed once and never overwritten.
-                locations.put(node, new Location.Scalar(node.id()));
-                kernels.add(new Kernel.Scalar(node));
-                continue;
+            Guard guard = guards.get(node);
+            if (guard != null) {
+                lowerGuard(guard, open, groupOf, homedTarget);
             }
-            if (!elementwise) {
-                closeGroupsReading(node.inputs(), open, groupOf, null);
-                if (node.shape().isScalar()) {
-                    locations.put(node, new Location.Scalar(node.id()));
-                }
-                kernels.add(new Kernel.Single(node));
-                continue;
-            }
-            List<Node> own = open.get(node.shape());
-            closeGroupsReading(node.inputs(), open, groupOf, own);
-            Node target = homedTarget.get(node);
-            if (target != null) {
-                // Readers of the old values in other loops run before this one overwrites them.
-                List<List<Node>> readers = new ArrayList<>();
-                for (List<Node> group : open.values()) {
-                    if (group != own && group.stream().anyMatch(member -> member.inputs().contains(target))) {
-                        readers.add(group);
-                    }
-                }
-                for (List<Node> group : readers) {
-                    close(group, open, groupOf);
-                }
-            }
-            List<Node> group = open.computeIfAbsent(node.shape(), shape -> new ArrayList<>());
-            group.add(node);
-            groupOf.put(node, group);
+            lowerNode(node, open, groupOf, homedTarget);
         }
         for (List<Node> group : List.copyOf(open.values())) {
             close(group, open, groupOf);
         }
+    }
+
+    /**
+     * Lowers the members of a guard into one {@link Kernel.Guarded}, with fusion groups of their
+     * own, after closing the open groups that compute their inputs.
+     */
+    private void lowerGuard(Guard guard, Map<Shape, List<Node>> open, Map<Node, List<Node>> groupOf,
+                            Map<Node, Node> homedTarget) {
+        for (Node member : guard.nodes()) {
+            closeGroupsReading(member.inputs(), open, groupOf, null);
+        }
+        List<Kernel> outer = kernels;
+        kernels = new ArrayList<>();
+        Map<Shape, List<Node>> inner = new LinkedHashMap<>();
+        for (Node member : guard.nodes()) {
+            Guard nested = guards.get(member);
+            if (nested != null) {
+                lowerGuard(nested, inner, groupOf, homedTarget);
+            }
+            lowerNode(member, inner, groupOf, homedTarget);
+        }
+        for (List<Node> group : List.copyOf(inner.values())) {
+            close(group, inner, groupOf);
+        }
+        outer.add(new Kernel.Guarded(guard.condition(), kernels));
+        kernels = outer;
+    }
+
+    private void lowerNode(Node node, Map<Shape, List<Node>> open, Map<Node, List<Node>> groupOf,
+                           Map<Node, Node> homedTarget) {
+        boolean elementwise = node.op().kernel() == Op.Kernel.ELEMENTWISE;
+        if (node.shape().isScalar() && elementwise) {
+            // Reads scalars only, which are computed once and never overwritten.
+            locations.put(node, new Location.Scalar(node.id()));
+            kernels.add(new Kernel.Scalar(node));
+            return;
+        }
+        if (!elementwise) {
+            closeGroupsReading(node.inputs(), open, groupOf, null);
+            if (node.shape().isScalar()) {
+                locations.put(node, new Location.Scalar(node.id()));
+            }
+            kernels.add(new Kernel.Single(node));
+            return;
+        }
+        List<Node> own = open.get(node.shape());
+        closeGroupsReading(node.inputs(), open, groupOf, own);
+        Node target = homedTarget.get(node);
+        if (target != null) {
+            // Readers of the old values in other loops run before this one overwrites them.
+            List<List<Node>> readers = new ArrayList<>();
+            for (List<Node> group : open.values()) {
+                if (group != own && group.stream().anyMatch(member -> member.inputs().contains(target))) {
+                    readers.add(group);
+                }
+            }
+            for (List<Node> group : readers) {
+                close(group, open, groupOf);
+            }
+        }
+        List<Node> group = open.computeIfAbsent(node.shape(), shape -> new ArrayList<>());
+        group.add(node);
+        groupOf.put(node, group);
+    }
+
+    /**
+     * Finds the scalar {@code where} nodes whose condition depends on hyperparameters and
+     * constants alone, and whose taken branch needs tensor work that nothing else reads. The
+     * gradient clipping of every optimizer is one: with clipping off, the global norm of the
+     * gradients is not needed. Such work then runs only where the condition holds. A member may
+     * not read a store target, which a store could overwrite before the guard runs.
+     */
+    private void findGuards() {
+        Map<Node, List<Node>> users = graph.users();
+        Set<Node> results = new HashSet<>(graph.outputs().values());
+        results.addAll(graph.stores().values());
+        Set<Node> storeTargets = graph.stores().keySet();
+        for (Node node : graph.nodes()) {
+            if (node.op() != Elementwise.WHERE || !node.shape().isScalar() || !hyperparametersOnly(node.input(0))) {
+                continue;
+            }
+            Node taken = node.input(1);
+            Set<Node> candidates = new HashSet<>();
+            ArrayDeque<Node> work = new ArrayDeque<>(List.of(taken));
+            while (!work.isEmpty()) {
+                Node next = work.pop();
+                if (!(next.op() instanceof Leaf) && !results.contains(next) && !guarded.contains(next)
+                        && candidates.add(next)) {
+                    work.addAll(next.inputs());
+                }
+            }
+            Set<Node> cone = new HashSet<>();
+            candidates.stream().sorted(Comparator.comparingInt(Node::id).reversed()).forEach(candidate -> {
+                if (users.get(candidate).stream().allMatch(u -> u == node || cone.contains(u))) {
+                    cone.add(candidate);
+                }
+            });
+            boolean tensorWork = cone.stream().anyMatch(member -> !member.shape().isScalar());
+            boolean readsStoreTarget = cone.stream().anyMatch(member -> member.inputs().stream()
+                    .anyMatch(storeTargets::contains));
+            if (!tensorWork || readsStoreTarget) {
+                continue;
+            }
+            List<Node> members = cone.stream().sorted(Comparator.comparingInt(Node::id)).toList();
+            guards.put(node, new Guard(node.input(0), members));
+            guarded.addAll(members);
+        }
+    }
+
+    /** Whether a scalar is computed from hyperparameters, the batch size and constants alone. */
+    private static boolean hyperparametersOnly(Node node) {
+        if (node.op() instanceof Leaf leaf) {
+            return leaf instanceof Leaf.Hyper || leaf instanceof Leaf.Constant || leaf instanceof Leaf.BatchSize;
+        }
+        return node.shape().isScalar() && node.op().kernel() == Op.Kernel.ELEMENTWISE
+                && node.inputs().stream().allMatch(Lowering::hyperparametersOnly);
     }
 
     /** Closes every open group except {@code keep} that computes one of {@code inputs}. */

@@ -17,7 +17,8 @@ record MemoryPlan(long perRow, long fixed) {
     private record Allocation(long offset, long size, int lastUse) {
     }
 
-    static MemoryPlan plan(List<Kernel> kernels, Map<Node, Location> locations) {
+    static MemoryPlan plan(List<Kernel> scheduled, Map<Node, Location> locations) {
+        List<Kernel> kernels = Kernel.flatten(scheduled);
         Map<Node, Integer> definedAt = new IdentityHashMap<>();
         Map<Node, Integer> lastUse = new IdentityHashMap<>();
         for (int k = 0; k < kernels.size(); k++) {
@@ -78,6 +79,7 @@ record MemoryPlan(long perRow, long fixed) {
             case Kernel.Single single -> single.node().shape().isScalar() ? List.of() : List.of(single.node());
             case Kernel.Scalar scalar -> List.of();
             case Kernel.Copy copy -> List.of();
+            case Kernel.Guarded guarded -> throw new IllegalStateException("guarded kernels are flattened first");
         };
     }
 
@@ -98,6 +100,7 @@ record MemoryPlan(long perRow, long fixed) {
             case Kernel.Single single -> single.node().inputs();
             case Kernel.Scalar scalar -> scalar.node().inputs();
             case Kernel.Copy copy -> List.of(copy.value());
+            case Kernel.Guarded guarded -> throw new IllegalStateException("guarded kernels are flattened first");
         };
     }
 }

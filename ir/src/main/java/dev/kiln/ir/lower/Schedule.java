@@ -24,8 +24,9 @@ public record Schedule(Entry entry, List<Kernel> kernels, Map<Node, Location> lo
 
     /** Returns the number of kernels of each kind, for tests and build reports. */
     public String summary() {
-        long fused = kernels.stream().filter(k -> k instanceof Kernel.Fused).count();
-        long single = kernels.stream().filter(k -> k instanceof Kernel.Single).count();
+        List<Kernel> flat = Kernel.flatten(kernels);
+        long fused = flat.stream().filter(k -> k instanceof Kernel.Fused).count();
+        long single = flat.stream().filter(k -> k instanceof Kernel.Single).count();
         return entry.name() + ": " + fused + " fused loops, " + single + " other kernels, workspace "
                 + workspacePerRow + " * B + " + workspaceFixed + " floats";
     }

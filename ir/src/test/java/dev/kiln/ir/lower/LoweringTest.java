@@ -83,7 +83,7 @@ class LoweringTest {
                 continue;
             }
             Map<Node, List<Node>> users = schedule.entry().graph().users();
-            for (Kernel kernel : schedule.kernels()) {
+            for (Kernel kernel : Kernel.flatten(schedule.kernels())) {
                 if (!(kernel instanceof Kernel.Fused fused)) {
                     continue;
                 }
@@ -139,11 +139,43 @@ class LoweringTest {
                 // are not fused loops or scalar code are those sums.
                 assertEquals(0, schedule.workspacePerRow(), schedule.summary());
                 assertTrue(schedule.workspaceFixed() <= referenceNetwork().parameterCount(), schedule.summary());
-                assertTrue(schedule.kernels().stream().allMatch(k -> k instanceof Kernel.Fused || k instanceof Kernel.Scalar
+                assertTrue(Kernel.flatten(schedule.kernels()).stream().allMatch(k -> k instanceof Kernel.Fused || k instanceof Kernel.Scalar
                                 || k instanceof Kernel.Single single && single.node().op().name().equals("sum_to")),
                         schedule.summary());
             }
         }
+    }
+
+    @Test
+    void gradientNormRunsOnlyWithClippingOn() {
+        // Every optimizer entry clips by the global gradient norm, and max_grad_norm <= 0 turns
+        // clipping off. The squares and sums of the norm then go into one guarded kernel, which
+        // runs only where max_grad_norm > 0; the updates stay outside it.
+        int optimizerEntries = 0;
+        for (Schedule schedule : schedules()) {
+            String name = schedule.entry().name();
+            if (!name.startsWith("train_") && !name.startsWith("update_")) {
+                continue;
+            }
+            optimizerEntries++;
+            List<Kernel.Guarded> guards = schedule.kernels().stream()
+                    .filter(k -> k instanceof Kernel.Guarded).map(k -> (Kernel.Guarded) k).toList();
+            assertEquals(1, guards.size(), name + ": " + schedule.summary());
+            Kernel.Guarded guard = guards.get(0);
+            Node condition = guard.condition();
+            assertEquals("gt", condition.op().name(), name);
+            assertEquals(new dev.kiln.ir.Leaf.Hyper(dev.kiln.ir.Hyperparameters.MAX_GRAD_NORM), condition.input(0).op(), name);
+            long sums = guard.body().stream()
+                    .filter(k -> k instanceof Kernel.Single single && single.node().op().name().equals("sum_to")
+                            && single.node().shape().isScalar())
+                    .count();
+            assertEquals(referenceNetwork().params().size(), sums, name + ": one sum of squares per parameter");
+            assertTrue(guard.body().stream().noneMatch(k -> k instanceof Kernel.Copy), name);
+            assertTrue(guard.body().stream().allMatch(k -> !(k instanceof Kernel.Fused fused)
+                            || fused.nodes().stream().allMatch(n -> n.op().name().equals("mul"))),
+                    name + ": only the squares of the gradients are fused loops in the guard");
+        }
+        assertEquals(4, optimizerEntries);
     }
 
     @Test
@@ -158,7 +190,7 @@ class LoweringTest {
     /** Returns, for every workspace buffer, the first kernel writing it and the last reading it. */
     private static Map<Node, int[]> lifetimes(Schedule schedule) {
         Map<Node, int[]> out = new IdentityHashMap<>();
-        List<Kernel> kernels = schedule.kernels();
+        List<Kernel> kernels = Kernel.flatten(schedule.kernels());
         for (int k = 0; k < kernels.size(); k++) {
             for (Node node : touched(kernels.get(k))) {
                 if (schedule.locations().get(node) instanceof Location.Workspace) {
@@ -183,6 +215,7 @@ class LoweringTest {
             }
             case Kernel.Scalar scalar -> out.addAll(scalar.node().inputs());
             case Kernel.Copy copy -> out.add(copy.value());
+            case Kernel.Guarded guarded -> guarded.body().forEach(inner -> out.addAll(touched(inner)));
         }
         return out;
     }
