@@ -685,9 +685,9 @@ final class CPrelude {
     }
 
     /**
-     * Renders the branch that packs a whole sliver of a transposed operand (op(A) from an A stored
-     * [m,k], op(B) from a B stored [n,k]) by 4 x 8 register transposes, for the x86 variants; the
-     * generic variant keeps the element loops. Rows past the last multiple of 4 are copied one by one.
+     * Renders the branch that packs a whole sliver by 4 x 8 register transposes, for the x86
+     * variants. It serves op(A) from an A stored [m,k] and op(B) from a B stored [n,k]. Rows past
+     * the last multiple of 4 are copied one by one. The generic variant keeps the element loops.
      */
     private static String wholeSliverPack(GemmIsa isa, String operand, String extent, String origin, String ld,
                                           int width) {

@@ -225,9 +225,9 @@ public final class Lowering {
             if (node.op() != Elementwise.WHERE || !node.shape().isScalar() || !hyperparametersOnly(node.input(0))) {
                 continue;
             }
-            Node taken = node.input(1);
+            Node whenTrue = node.input(1);
             Set<Node> candidates = new HashSet<>();
-            ArrayDeque<Node> work = new ArrayDeque<>(List.of(taken));
+            ArrayDeque<Node> work = new ArrayDeque<>(List.of(whenTrue));
             while (!work.isEmpty()) {
                 Node next = work.pop();
                 if (!(next.op() instanceof Leaf) && !results.contains(next) && !guarded.contains(next)
@@ -253,7 +253,7 @@ public final class Lowering {
         }
     }
 
-    /** Whether a scalar is computed from hyperparameters, the batch size and constants alone. */
+    /** Tells whether a scalar is computed from hyperparameters, the batch size and constants alone. */
     private static boolean hyperparametersOnly(Node node) {
         if (node.op() instanceof Leaf leaf) {
             return leaf instanceof Leaf.Hyper || leaf instanceof Leaf.Constant || leaf instanceof Leaf.BatchSize;
