@@ -32,7 +32,7 @@ EPOCHS=2
 TORCH_THREADS=(1 2)
 MATMUL_SIZES=(1024 256)
 # Kiln's default C flags (see codegen-c), so the matmul runs as it does inside a model's library.
-KILN_CFLAGS=(-O3 -fno-trapping-math -fno-math-errno -std=c11 -ffp-contract=fast -fopenmp-simd -pthread -fPIC)
+KILN_CFLAGS=(-O3 -fno-trapping-math -fno-math-errno -std=c11 -ffp-contract=fast -fopenmp-simd -pthread -Wno-psabi -fPIC)
 # Short settings keep the whole run near 3 minutes, and the error column shows what they cost.
 JMH_SETTINGS=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
 

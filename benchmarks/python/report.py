@@ -395,7 +395,7 @@ def main():
         f"| CPU | {env['cpu_model']} ({env['cpuinfo_processors']} processors in /proc/cpuinfo, "
         f"{env['nproc']} available to the run, per `nproc`) |",
         f"| JDK | {env['java_version']} |",
-        f"| C compiler | {env['cc_version']}, Kiln's default flags `-O3 -fno-trapping-math -fno-math-errno -std=c11 -ffp-contract=fast -fopenmp-simd -pthread -fPIC -shared` |",
+        f"| C compiler | {env['cc_version']}, Kiln's default flags `-O3 -fno-trapping-math -fno-math-errno -std=c11 -ffp-contract=fast -fopenmp-simd -pthread -Wno-psabi -fPIC -shared` |",
         f"| PyTorch | {torch_run['torch_version']} (Debian python3-torch), BLAS: "
         f"{', '.join(os.path.basename(b) for b in torch_run['blas']) or 'none found'}; "
         f"OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, OMP_WAIT_POLICY=PASSIVE |",

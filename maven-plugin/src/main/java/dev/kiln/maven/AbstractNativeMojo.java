@@ -23,7 +23,7 @@ public abstract class AbstractNativeMojo extends AbstractMojo {
 
     /**
      * Compile flags; a non-empty list replaces the default {@code -O3 -fno-trapping-math -fno-math-errno -std=c11
-     * -ffp-contract=fast -fopenmp-simd -pthread -Werror=implicit-function-declaration -fPIC -shared} and must still produce a shared library.
+     * -ffp-contract=fast -fopenmp-simd -pthread -Wno-psabi -Werror=implicit-function-declaration -fPIC -shared} and must still produce a shared library.
      * {@code -lm -pthread} is always added after the source.
      */
     @Parameter(property = "kiln.cflags")

@@ -933,13 +933,15 @@ final class EntryEmitter {
             String acc = "acc" + (temporaries++);
             String x = value(in);
             out.line("double " + acc + "[8] = {0.0};");
-            out.line("int64_t " + acc + "_n = " + loops.elements() + ";");
-            out.line("int64_t " + acc + "_i = 0;");
-            out.open("for (; " + acc + "_i + 8 <= " + acc + "_n; " + acc + "_i += 8)");
-            out.line("for (int l = 0; l < 8; l++) " + acc + "[l] += " + x + "[" + acc + "_i + l];");
+            // The bounds of both loops are computed up front: with a constant count that is a
+            // multiple of 8, GCC otherwise warned that the empty second loop overflows.
+            out.line("const int64_t " + acc + "_n = " + loops.elements() + ";");
+            out.line("const int64_t " + acc + "_whole = " + acc + "_n - " + acc + "_n % 8;");
+            out.open("for (int64_t i = 0; i < " + acc + "_whole; i += 8)");
+            out.line("for (int l = 0; l < 8; l++) " + acc + "[l] += " + x + "[i + l];");
             out.close();
-            out.open("for (; " + acc + "_i < " + acc + "_n; " + acc + "_i++)");
-            out.line(acc + "[0] += " + x + "[" + acc + "_i];");
+            out.open("for (int64_t i = " + acc + "_whole; i < " + acc + "_n; i++)");
+            out.line(acc + "[0] += " + x + "[i];");
             out.close();
             out.line(declare(node) + " = ((" + acc + "[0] + " + acc + "[4]) + (" + acc + "[2] + " + acc + "[6]))"
                     + " + ((" + acc + "[1] + " + acc + "[5]) + (" + acc + "[3] + " + acc + "[7]));");
