@@ -1,9 +1,12 @@
 package dev.kiln.examples;
 
+import dev.kiln.data.DataFormatException;
 import dev.kiln.runtime.Device;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -66,7 +69,7 @@ public final class Main {
                         WineJob.Settings settings = new WineJob.Settings(
                                 options.path("--data", "examples/data/wine_data.csv"),
                                 options.path("--out", "target/wine"),
-                                options.integer("--epochs", 150), 16, options.decimal("--lr", 5e-3),
+                                options.positive("--epochs", 150), 16, options.decimal("--lr", 5e-3),
                                 options.integer("--seed", 42), device);
                         WineJob.run(settings, System.out);
                     }
@@ -75,31 +78,39 @@ public final class Main {
                 case "derivatives" -> derivatives(options);
                 case "fit-derivative" -> {
                     try (Device device = options.device()) {
-                        DerivativeFitJob.run(options.integer("--steps", 3000), options.integer("--seed", 42), device,
+                        DerivativeFitJob.run(options.positive("--steps", 3000), options.integer("--seed", 42), device,
                                 System.out);
                     }
                 }
                 case "train-diabetes" -> {
                     try (Device device = options.device()) {
                         DiabetesJob.run(options.path("--data", "examples/data/diabetes.csv"),
-                                options.integer("--epochs", 40), options.integer("--seed", 42), device, System.out);
+                                options.positive("--epochs", 40), options.integer("--seed", 42), device, System.out);
                     }
                 }
                 default -> throw new IllegalStateException("no handler for command '" + args[0] + "'");
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | DataFormatException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(1);
-        } catch (NoSuchFileException e) {
-            System.err.println("error: file not found: " + e.getFile());
-            System.exit(1);
-        } catch (AccessDeniedException e) {
-            System.err.println("error: permission denied: " + e.getFile());
+        } catch (UncheckedIOException e) {
+            System.err.println("error: " + describe(e.getCause()));
             System.exit(1);
         } catch (IOException e) {
-            System.err.println("error: " + e);
+            System.err.println("error: " + describe(e));
             System.exit(1);
         }
+    }
+
+    /** Returns a one-line account of a failed file operation, without the exception's class name. */
+    static String describe(IOException e) {
+        return switch (e) {
+            case NoSuchFileException missing -> "file not found: " + missing.getFile();
+            case AccessDeniedException denied -> "permission denied: " + denied.getFile();
+            case FileSystemException other -> "cannot use " + other.getFile()
+                    + (other.getReason() == null ? "" : ": " + other.getReason());
+            default -> e.getMessage() != null ? e.getMessage() : e.toString();
+        };
     }
 
     /** The options that each command accepts. */
@@ -113,6 +124,12 @@ public final class Main {
     private static void classify(Options options) throws IOException {
         Path model = options.required("--model");
         Path rows = options.required("--rows");
+        Path expect = options.path("--expect", null);
+        for (Path file : expect == null ? List.of(model, rows) : List.of(model, rows, expect)) {
+            if (!Files.isRegularFile(file)) {
+                throw new NoSuchFileException(file.toString());
+            }
+        }
         List<String> predicted;
         try (Device device = options.device()) {
             predicted = ClassifyJob.run(model, rows, device);
@@ -120,7 +137,6 @@ public final class Main {
         for (int i = 0; i < predicted.size(); i++) {
             System.out.println((i + 1) + "\t" + predicted.get(i));
         }
-        Path expect = options.path("--expect", null);
         if (expect != null) {
             List<String> expected = Files.readAllLines(expect);
             long differences = 0;
@@ -218,6 +234,14 @@ public final class Main {
         Device device() {
             String value = value("--device");
             return value == null ? Device.cpu() : Device.parse(value);
+        }
+
+        int positive(String name, int fallback) {
+            int value = integer(name, fallback);
+            if (value < 1) {
+                throw new IllegalArgumentException("option " + name + " needs a positive integer, got " + value);
+            }
+            return value;
         }
 
         int integer(String name, int fallback) {

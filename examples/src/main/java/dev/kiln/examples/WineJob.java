@@ -41,6 +41,13 @@ public final class WineJob {
 
     public static Outcome run(Settings settings, PrintStream log) throws IOException {
         Dataset all = Csv.readCountHeaderClassification(settings.data());
+        // Before training, so that an output folder that cannot be made costs no training time.
+        try {
+            Files.createDirectories(settings.outputDir());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create the output folder " + settings.outputDir() + " ("
+                    + e.getClass().getSimpleName() + "); pass --out with a folder you can write", e);
+        }
         Split split = Split.trainTest(all, 0.3, settings.seed(), true);
         StandardScaler scaler = StandardScaler.fit(split.train());
         Dataset train = scaler.transform(split.train());

@@ -111,6 +111,52 @@ class MainJobTest {
     }
 
     @Test
+    void missingDataFileReportedWithoutStackTrace(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("missing.csv");
+        Result result = runMain("train-wine", "--data", missing.toString());
+        assertEquals(1, result.status(), result.output());
+        assertEquals("error: file not found: " + missing + "\n", result.output());
+    }
+
+    @Test
+    void malformedDataReportedInOneLine() throws Exception {
+        // The diabetes file has a header of column names where the wine reader expects counts.
+        Result result = runMain("train-wine", "--data", "data/diabetes.csv");
+        assertEquals(1, result.status(), result.output());
+        assertTrue(result.output().startsWith("error: data/diabetes.csv, line 1: "), result.output());
+        assertEquals(1, result.output().lines().count(), result.output());
+    }
+
+    @Test
+    void zeroEpochsRejected() throws Exception {
+        Result result = runMain("train-wine", "--epochs", "0");
+        assertEquals(1, result.status(), result.output());
+        assertEquals("error: option --epochs needs a positive integer, got 0\n", result.output());
+    }
+
+    @Test
+    void unusableOutputFolderFailsBeforeTraining(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("a-file");
+        Files.writeString(file, "not a folder\n");
+        Path out = file.resolve("wine");
+        Result result = runMain("train-wine", "--data", "data/wine_data.csv", "--out", out.toString());
+        assertEquals(1, result.status(), result.output());
+        assertTrue(result.output().startsWith("error: cannot create the output folder " + out + " ("), result.output());
+        assertEquals(1, result.output().lines().count(), result.output());
+    }
+
+    @Test
+    void missingExpectedPredictionsReportedBeforeClassifying(@TempDir Path dir) throws Exception {
+        WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1, Device.cpu()),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        Path missing = dir.resolve("nothere.txt");
+        Result result = runMain("classify", "--model", outcome.model().toString(), "--rows",
+                outcome.testRows().toString(), "--expect", missing.toString());
+        assertEquals(1, result.status(), result.output());
+        assertEquals("error: file not found: " + missing + "\n", result.output());
+    }
+
+    @Test
     void classifyRejectsRowsOfWrongWidth(@TempDir Path dir) throws Exception {
         WineJob.Outcome outcome = WineJob.run(new WineJob.Settings(Path.of("data/wine_data.csv"), dir, 1, 16, 1e-2, 1, Device.cpu()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
