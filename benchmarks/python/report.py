@@ -313,6 +313,10 @@ def targets_section(measured, verdicts, matmul, matmul_sizes, kiln_epoch, torch_
         f"{needed:.0f} GFLOP/s of matrix multiplies"
         + (f", above the machine's measured peak of {peak:.0f} GFLOP/s: the target cannot be met on this machine."
            if needed > peak else f", {needed / peak:.0%} of the machine's measured peak of {peak:.0f} GFLOP/s.")
+        + f" {kiln_epoch['steps_per_epoch']} steps at the benchmark's step time take "
+        f"{kiln_epoch['steps_per_epoch'] * train['kiln']['us'] / 1e6:.2f} s of Kiln's {kiln_mean:.2f} s epoch; the rest "
+        "goes to batch assembly, the copy of each batch into native memory and the JVM's warm-up (the first epoch "
+        f"took {kiln_epoch['epoch_seconds'][0]:.2f} s, the last {kiln_epoch['epoch_seconds'][-1]:.2f} s)."
         + profile_text("fashion_train_b128")
         + ("" if equal_accuracy else f" Kiln's test accuracy is {accuracy_gap:.4f} below PyTorch's."))
     lines.append(
