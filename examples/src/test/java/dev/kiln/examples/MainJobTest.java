@@ -1,6 +1,7 @@
 package dev.kiln.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.runtime.Device;
@@ -141,7 +142,8 @@ class MainJobTest {
         Path out = file.resolve("wine");
         Result result = runMain("train-wine", "--data", "data/wine_data.csv", "--out", out.toString());
         assertEquals(1, result.status(), result.output());
-        assertTrue(result.output().startsWith("error: cannot create the output folder " + out + " ("), result.output());
+        assertTrue(result.output().startsWith("error: cannot create the output folder " + out + ": "), result.output());
+        assertFalse(result.output().contains("Exception"), result.output());
         assertEquals(1, result.output().lines().count(), result.output());
     }
 

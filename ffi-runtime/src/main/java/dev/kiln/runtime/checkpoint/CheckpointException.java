@@ -38,7 +38,7 @@ public final class CheckpointException extends IOException {
     }
 
     private static String describe(Path file, String tensorName, String message) {
-        StringBuilder text = new StringBuilder("Invalid safetensors file");
+        StringBuilder text = new StringBuilder("invalid safetensors file");
         if (file != null) {
             text.append(' ').append(file);
         }
