@@ -42,8 +42,9 @@ public final class DerivativeFitJob {
                 if (step == 0) {
                     firstLoss = lastLoss;
                 }
-                if (step % 500 == 0 || step == steps - 1) {
-                    log.printf(Locale.ROOT, "step %5d  loss %.6f%n", step, lastLoss);
+                int done = step + 1;
+                if (done == 1 || done % 500 == 0 || done == steps) {
+                    log.printf(Locale.ROOT, "step %5d  loss %.6f%n", done, lastLoss);
                 }
             }
             int points = 201;
