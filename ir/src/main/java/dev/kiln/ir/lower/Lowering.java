@@ -36,12 +36,12 @@ public final class Lowering {
     private final Map<Node, Location> locations = new IdentityHashMap<>();
     private final Map<Node, Node> homedStores = new IdentityHashMap<>();
     private List<Kernel> kernels = new ArrayList<>();
-    /** Guards by the scalar {@code where} whose taken branch they compute. */
+    /** Guards, keyed by the scalar {@code where} whose true branch they compute. */
     private final Map<Node, Guard> guards = new IdentityHashMap<>();
     /** Members of guards, lowered just before their {@code where} instead of in graph order. */
     private final Set<Node> guarded = new HashSet<>();
 
-    /** Nodes that only the taken branch of a {@code where} on a hyperparameter condition needs. */
+    /** Condition and members of a guard: the nodes that only the true branch of a {@code where} reads. */
     private record Guard(Node condition, List<Node> nodes) {
     }
 
@@ -131,10 +131,19 @@ public final class Lowering {
         for (Map.Entry<Node, Node> homed : homedStores.entrySet()) {
             homedTarget.put(homed.getValue(), homed.getKey());
         }
-        for (Node node : graph.nodes()) {
-            if (node.op() instanceof Leaf || guarded.contains(node)) {
-                continue;
-            }
+        List<Node> inOrder = graph.nodes().stream()
+                .filter(node -> !(node.op() instanceof Leaf) && !guarded.contains(node))
+                .toList();
+        lowerAll(inOrder, open, groupOf, homedTarget);
+    }
+
+    /**
+     * Lowers nodes in order, each guard just before its {@code where}, and then closes every
+     * group that is still open.
+     */
+    private void lowerAll(List<Node> nodes, Map<Shape, List<Node>> open, Map<Node, List<Node>> groupOf,
+                          Map<Node, Node> homedTarget) {
+        for (Node node : nodes) {
             Guard guard = guards.get(node);
             if (guard != null) {
                 lowerGuard(guard, open, groupOf, homedTarget);
@@ -157,17 +166,7 @@ public final class Lowering {
         }
         List<Kernel> outer = kernels;
         kernels = new ArrayList<>();
-        Map<Shape, List<Node>> inner = new LinkedHashMap<>();
-        for (Node member : guard.nodes()) {
-            Guard nested = guards.get(member);
-            if (nested != null) {
-                lowerGuard(nested, inner, groupOf, homedTarget);
-            }
-            lowerNode(member, inner, groupOf, homedTarget);
-        }
-        for (List<Node> group : List.copyOf(inner.values())) {
-            close(group, inner, groupOf);
-        }
+        lowerAll(guard.nodes(), new LinkedHashMap<>(), groupOf, homedTarget);
         outer.add(new Kernel.Guarded(guard.condition(), kernels));
         kernels = outer;
     }
@@ -210,11 +209,11 @@ public final class Lowering {
     }
 
     /**
-     * Finds the scalar {@code where} nodes whose condition depends on hyperparameters and
-     * constants alone, and whose taken branch needs tensor work that nothing else reads. The
-     * gradient clipping of every optimizer is one: with clipping off, the global norm of the
-     * gradients is not needed. Such work then runs only where the condition holds. A member may
-     * not read a store target, which a store could overwrite before the guard runs.
+     * Finds each scalar {@code where} whose condition depends on hyperparameters and constants
+     * alone, and whose true branch needs tensor work that nothing else reads. Gradient clipping is
+     * one, because with clipping off the global gradient norm is not needed. That work then runs
+     * only where the condition is nonzero. A member may not read a store target, because a store
+     * could overwrite it before the guard runs.
      */
     private void findGuards() {
         Map<Node, List<Node>> users = graph.users();
@@ -230,8 +229,10 @@ public final class Lowering {
             ArrayDeque<Node> work = new ArrayDeque<>(List.of(whenTrue));
             while (!work.isEmpty()) {
                 Node next = work.pop();
-                if (!(next.op() instanceof Leaf) && !results.contains(next) && !guarded.contains(next)
-                        && candidates.add(next)) {
+                // The condition runs before the guard, and the false branch is read without it.
+                boolean readOutsideGuard = next == node.input(0) || next == node.input(2);
+                if (!(next.op() instanceof Leaf) && !readOutsideGuard && !results.contains(next)
+                        && !guarded.contains(next) && candidates.add(next)) {
                     work.addAll(next.inputs());
                 }
             }
@@ -253,7 +254,7 @@ public final class Lowering {
         }
     }
 
-    /** Tells whether a scalar is computed from hyperparameters, the batch size and constants alone. */
+    /** Returns whether a scalar is computed from hyperparameters, the batch size and constants alone. */
     private static boolean hyperparametersOnly(Node node) {
         if (node.op() instanceof Leaf leaf) {
             return leaf instanceof Leaf.Hyper || leaf instanceof Leaf.Constant || leaf instanceof Leaf.BatchSize;

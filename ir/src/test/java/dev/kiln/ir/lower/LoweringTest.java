@@ -149,8 +149,8 @@ class LoweringTest {
     @Test
     void gradientNormRunsOnlyWithClippingOn() {
         // Every optimizer entry clips by the global gradient norm, and max_grad_norm <= 0 turns
-        // clipping off. The squares and sums of the norm then go into one guarded kernel, which
-        // runs only where max_grad_norm > 0; the updates stay outside it.
+        // clipping off. The squares and sums of the norm go into one guarded kernel, which runs
+        // only where max_grad_norm > 0, and the updates stay outside it.
         int optimizerEntries = 0;
         for (Schedule schedule : schedules()) {
             String name = schedule.entry().name();
@@ -176,6 +176,33 @@ class LoweringTest {
                     name + ": only the squares of the gradients are fused loops in the guard");
         }
         assertEquals(4, optimizerEntries);
+    }
+
+    @Test
+    void whereFalseBranchStaysUnguarded() {
+        // The sum of squares is tensor work that only the where reads. When the false branch
+        // reads it too, it must run whatever the condition is, so no guard may take it.
+        assertEquals(0, guardsInPredict(true), "guards when the false branch reads the sum");
+        assertEquals(1, guardsInPredict(false), "guards when the false branch is a constant");
+    }
+
+    /** Counts the guards in the predict entry of output = x * where(lr > 0, 2 sum(p * p), f). */
+    private static long guardsInPredict(boolean falseBranchReadsSum) {
+        GraphBuilder b = new GraphBuilder("forward");
+        Node x = b.input("x", Shape.batched(4), DType.F32);
+        Node p = b.param("p", Shape.of(4));
+        Node squares = b.sum(b.mul(p, p));
+        Node condition = b.gt(b.hyper(dev.kiln.ir.Hyperparameters.LR), b.constant(0));
+        Node whenFalse = falseBranchReadsSum ? squares : b.constant(1);
+        Node scale = b.where(condition, b.mul(squares, b.constant(2)), whenFalse);
+        b.output("output", b.mul(x, scale));
+        ModelSpec spec = new ModelSpec("FalseBranch", b.build(), List.of(new ModelSpec.ParamSpec("p", Shape.of(4), 4)),
+                Loss.MSE, List.of(Optimizer.SGD));
+        Entry predict = Entries.build(spec).get(0);
+        assertEquals("predict", predict.name());
+        Entry optimized = new Entry(predict.name(), new Pipeline(true, false).run(predict.graph()),
+                predict.args(), predict.bindings());
+        return Lowering.lower(optimized).kernels().stream().filter(k -> k instanceof Kernel.Guarded).count();
     }
 
     @Test
