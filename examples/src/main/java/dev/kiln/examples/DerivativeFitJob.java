@@ -42,9 +42,9 @@ public final class DerivativeFitJob {
                 if (step == 0) {
                     firstLoss = lastLoss;
                 }
-                int done = step + 1;
-                if (done == 1 || done % 500 == 0 || done == steps) {
-                    log.printf(Locale.ROOT, "step %5d  loss %.6f%n", done, lastLoss);
+                int completed = step + 1;
+                if (completed == 1 || completed % 500 == 0 || completed == steps) {
+                    log.printf(Locale.ROOT, "step %5d  loss %.6f%n", completed, lastLoss);
                 }
             }
             int points = 201;

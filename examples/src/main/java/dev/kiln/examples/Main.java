@@ -107,9 +107,8 @@ public final class Main {
         return switch (e) {
             case NoSuchFileException missing -> "file not found: " + missing.getFile();
             case AccessDeniedException denied -> "permission denied: " + denied.getFile();
-            case FileSystemException other -> "cannot use " + other.getFile()
-                    + (other.getReason() == null ? "" : ": " + other.getReason());
-            default -> e.getMessage() != null ? e.getMessage() : e.toString();
+            case FileSystemException other -> "cannot use " + other.getFile() + ": " + FileErrors.reason(other);
+            default -> FileErrors.reason(e);
         };
     }
 

@@ -12,11 +12,7 @@ import dev.kiln.runtime.Device;
 import dev.kiln.runtime.Evaluation;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,12 +41,12 @@ public final class WineJob {
 
     public static Outcome run(Settings settings, PrintStream log) throws IOException {
         Dataset all = Csv.readCountHeaderClassification(settings.data());
-        // Before training, so that an output folder that cannot be made costs no training time.
+        // The folder is made before training, so a folder that cannot be made costs no training time.
         try {
             Files.createDirectories(settings.outputDir());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot create the output folder " + settings.outputDir() + ": "
-                    + reason(e) + "; pass --out with a folder you can write", e);
+                    + FileErrors.reason(e) + "; pass --out with a folder you can write", e);
         }
         Split split = Split.trainTest(all, 0.3, settings.seed(), true);
         StandardScaler scaler = StandardScaler.fit(split.train());
@@ -121,17 +117,6 @@ public final class WineJob {
 
     static int[] classes(Batch batch) {
         return batch.size() == batch.classes().length ? batch.classes() : java.util.Arrays.copyOf(batch.classes(), batch.size());
-    }
-
-    /** Returns why a folder could not be made, in the words of the file system where it gives them. */
-    private static String reason(IOException e) {
-        return switch (e) {
-            case AccessDeniedException denied -> "permission denied";
-            case FileAlreadyExistsException exists -> exists.getFile() + " exists and is not a folder";
-            case FileSystemException other when other.getReason() != null -> other.getReason();
-            case NoSuchFileException missing -> "no such file or folder";
-            default -> e.getMessage() != null ? e.getMessage() : "the file system gave no reason";
-        };
     }
 
     /** Writes raw feature rows, one per line, without labels. */
