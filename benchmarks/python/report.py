@@ -382,10 +382,10 @@ def main():
     matmul_threads = sorted(matmul)
     matmul_sizes = [r["size"] for r in matmul[matmul_threads[0]]["results"] if r["engine"] == "kiln"]
 
-    # The compute roof is the fastest matmul measured on the most threads, which is the thread
-    # count Kiln's default pool uses on machines of up to 8 cores: OpenBLAS or Kiln, at any size.
-    # OpenBLAS alone varied from 171 to 198 GFLOP/s between runs here while Kiln's kernel reached
-    # 205, and a roof below a measured rate would call the work above it impossible.
+    # The compute roof is the fastest matmul of either engine, at any size, on the most threads
+    # measured (Kiln's default pool size on machines of up to 8 cores). OpenBLAS alone measured 171
+    # to 198 GFLOP/s across runs on a 2-core EPYC while Kiln reached 205, and a roof below a
+    # measured rate would call that rate impossible.
     peak_threads = max(matmul_threads)
     peak_engine, peak_size = max(((engine, size) for engine in ("openblas", "kiln") for size in matmul_sizes),
                                  key=lambda key: matmul_gflops_of(matmul, peak_threads, key[0], key[1]))

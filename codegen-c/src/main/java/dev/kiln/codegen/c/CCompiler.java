@@ -52,8 +52,8 @@ public final class CCompiler {
     // runtime. Nothing else departs from IEEE arithmetic: no fast-math. A call of an
     // undeclared function fails the build instead of leaving an undefined symbol that would end
     // the JVM. -pthread links the thread pool of the prelude. -Wno-psabi silences GCC's note that
-    // passing 32-byte vectors changed ABI in GCC 4.6: the helpers that take them are always inlined,
-    // and the note, which a pragma does not silence, appeared in every model's build log.
+    // the ABI for passing 32-byte vectors changed in GCC 4.6. The helpers that take such vectors
+    // are always inlined, and GCC 12 printed the note for every model despite the prelude's pragma.
     public static final List<String> DEFAULT_FLAGS = List.of("-O3", "-fno-trapping-math", "-fno-math-errno",
             "-std=c11", "-ffp-contract=fast", "-fopenmp-simd", "-pthread", "-Wno-psabi",
             "-Werror=implicit-function-declaration", "-fPIC", "-shared");

@@ -109,7 +109,7 @@ final class EntryEmitter {
 
     // ---- kernels ---------------------------------------------------------------------------
 
-    /** Emits kernels in order; a fused small matmul and consecutive ones share a parallel region. */
+    /** Emits kernels in order, running consecutive fused small matmuls in one parallel region. */
     private void emitKernels(List<Kernel> kernels) {
         List<RangeCall> region = new ArrayList<>();
         for (int k = 0; k < kernels.size(); k++) {
@@ -142,8 +142,8 @@ final class EntryEmitter {
     }
 
     /**
-     * Emits the body of a guard inside {@code if}. Its scalars are declared before, so that they
-     * are in scope where the {@code where} reads them; without the condition nothing reads them.
+     * Emits the body of a guard inside {@code if}. Its scalars are declared before the {@code if},
+     * so that they are in scope where the {@code where} reads them.
      */
     private void emitGuarded(Kernel.Guarded guarded) {
         List<Node> scalars = new ArrayList<>();
@@ -157,7 +157,7 @@ final class EntryEmitter {
                 scalars.add(node);
             }
         }
-        out.line("/* Only where " + describe(guarded.condition()) + " holds: */");
+        out.line("/* Runs only where " + describe(guarded.condition()) + " is nonzero: */");
         for (Node node : scalars) {
             out.line("double " + value(node) + " = 0.0;");
             declared.add(node);
@@ -167,7 +167,7 @@ final class EntryEmitter {
         out.close();
     }
 
-    /** Returns the left side that defines a scalar: with its type unless a guard declared it. */
+    /** Returns the left side of a scalar's definition, with its type unless a guard declared it. */
     private String declare(Node node) {
         return declared.contains(node) ? value(node) : "double " + value(node);
     }
@@ -933,8 +933,8 @@ final class EntryEmitter {
             String acc = "acc" + (temporaries++);
             String x = value(in);
             out.line("double " + acc + "[8] = {0.0};");
-            // The bounds of both loops are computed up front: with a constant count that is a
-            // multiple of 8, GCC otherwise warned that the empty second loop overflows.
+            // Both loop bounds are computed first. With a constant count that is a multiple of 8,
+            // GCC 12 otherwise warned that the empty second loop invokes undefined behavior.
             out.line("const int64_t " + acc + "_n = " + loops.elements() + ";");
             out.line("const int64_t " + acc + "_whole = " + acc + "_n - " + acc + "_n % 8;");
             out.open("for (int64_t i = 0; i < " + acc + "_whole; i += 8)");

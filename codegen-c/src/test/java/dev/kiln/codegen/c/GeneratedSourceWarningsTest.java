@@ -17,9 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Compiles a whole generated model library with the default flags and checks that the C compiler
- * prints nothing. The Maven plugin shows compiler output as build warnings, so a spurious one
- * reaches every user who builds a model.
+ * Checks of a whole generated model library built with the default flags: the C compiler must print
+ * nothing, because the Maven plugin shows its output as warnings in every model's build.
  */
 class GeneratedSourceWarningsTest {
 
@@ -27,9 +26,8 @@ class GeneratedSourceWarningsTest {
     Path work;
 
     /**
-     * Builds a 16-32-8 ReLU network trained with Adam and SGD. Every parameter size is a multiple of 8,
-     * so the sums of the gradient norm have constant counts with no leftover elements: GCC warned
-     * that such a sum's empty leftover loop overflowed.
+     * Builds a 16-32-8 ReLU network trained with Adam and SGD. Every parameter size is a multiple
+     * of 8, so each sum of the gradient norm has an empty leftover loop, which GCC 12 warned about.
      */
     private static ModelSpec network() {
         GraphBuilder b = new GraphBuilder("forward");

@@ -84,7 +84,7 @@ public final class OpenClEmitter {
         }
 
         void emit() {
-            // NOTE: guarded kernels run unconditionally here; their condition is a scalar on the device.
+            // NOTE: guarded kernels run unconditionally here, because their condition is a scalar on the device.
             for (Kernel kernel : Kernel.flatten(schedule.kernels())) {
                 if (kernel instanceof Kernel.Scalar scalar) {
                     pendingScalars.add(scalar.node());
@@ -96,7 +96,7 @@ public final class OpenClEmitter {
                     case Kernel.Single single -> emitSingle(single.node());
                     case Kernel.Copy copy -> emitCopy(copy);
                     case Kernel.Scalar scalar -> throw new IllegalStateException("unreachable");
-                    case Kernel.Guarded guarded -> throw new IllegalStateException("flattened above");
+                    case Kernel.Guarded guarded -> throw new IllegalStateException("guarded kernels are flattened above");
                 }
             }
             flushScalars();

@@ -29,9 +29,8 @@ public sealed interface Kernel {
     }
 
     /**
-     * Kernels that run only where the scalar {@code condition} is nonzero. They compute the taken
-     * branch of a scalar {@code where} on that condition and nothing else reads their values, so
-     * skipping them changes no result. A backend may also run them unconditionally.
+     * Kernels that compute only the true branch of a scalar {@code where} on {@code condition}, so
+     * skipping them where it is zero changes no result. A backend may also run them always.
      */
     record Guarded(Node condition, List<Kernel> body) implements Kernel {
         public Guarded {
